@@ -1,0 +1,41 @@
+import { InputError } from '../io/inputError.js';
+import { ROUTE_USAGE, routeCommand } from './routeCommand.js';
+
+const USAGE = `Usage: recoverability <command> [options]
+
+Commands:
+  route <profiles.csv|records.json>   Eq. 2 taxonomy and the routing report on a feature table
+
+Run "recoverability <command> --help" for a command's options.`;
+
+type Command = (argv: string[], out: (s: string) => void) => Promise<number>;
+const COMMANDS: Record<string, Command> = { route: routeCommand };
+
+/**
+ * Runs the CLI and returns the exit code: 0 success, 2 usage or input error (the message names
+ * the file, field and fix), 1 anything unexpected.
+ */
+export async function main(argv: string[], out = (s: string) => console.log(s), err = (s: string) => console.error(s)): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    err(`recoverability: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest, out);
+  } catch (e) {
+    if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      err(`recoverability ${name}: ${(e as Error).message}`);
+      return 2;
+    }
+    err(`recoverability ${name}: unexpected error: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}
+
+export { ROUTE_USAGE };

@@ -1,0 +1,4 @@
+/** promptfoo-recoverability: the pure core plus file adapters. */
+export * from './core/index.js';
+export { loadProblemRecords, parseFeatureTableCsv } from './io/loadProblemRecords.js';
+export { InputError } from './io/inputError.js';
