@@ -18,3 +18,5 @@ export * from './analysis/labelRecords.js';
 export * from './analysis/taxonomy.js';
 export * from './analysis/routingReport.js';
 export * from './analysis/analyzeFeatureTable.js';
+export * from './steering/mixTopK.js';
+export * from './grading/extractAnswer.js';
