@@ -1,15 +1,19 @@
 import { InputError } from '../io/inputError.js';
+import { probeCommand } from './probeCommand.js';
 import { ROUTE_USAGE, routeCommand } from './routeCommand.js';
+import { serveSimCommand } from './serveSimCommand.js';
 
 const USAGE = `Usage: recoverability <command> [options]
 
 Commands:
   route <profiles.csv|records.json>   Eq. 2 taxonomy and the routing report on a feature table
+  probe --sim --out profiles.csv      sample, featurize and rescue-probe a simulated population
+  serve-sim [--port N]                serve the lineage simulator in vLLM's OpenAI dialect
 
 Run "recoverability <command> --help" for a command's options.`;
 
-type Command = (argv: string[], out: (s: string) => void) => Promise<number>;
-const COMMANDS: Record<string, Command> = { route: routeCommand };
+type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
+const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand };
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 2 usage or input error (the message names
@@ -27,7 +31,7 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
     return 2;
   }
   try {
-    return await command(rest, out);
+    return await command(rest, out, err);
   } catch (e) {
     if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       err(`recoverability ${name}: ${(e as Error).message}`);

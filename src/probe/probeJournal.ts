@@ -1,4 +1,4 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, truncate } from 'node:fs/promises';
 import { z } from 'zod';
 
 /** One finished attempt, as appended to the journal (one JSON object per line). */
@@ -14,6 +14,11 @@ export const AttemptEntrySchema = z.object({
 });
 export type AttemptEntry = z.infer<typeof AttemptEntrySchema>;
 
+/** A journal on disk belongs to a probe with different settings. */
+export class JournalMismatchError extends Error {
+  override readonly name = 'JournalMismatchError';
+}
+
 const key = (e: Pick<AttemptEntry, 'problem_id' | 'rollout' | 'operator' | 'attempt'>) =>
   `${e.problem_id}\u0000${e.rollout}\u0000${e.operator}\u0000${e.attempt}`;
 
@@ -21,7 +26,7 @@ const key = (e: Pick<AttemptEntry, 'problem_id' | 'rollout' | 'operator' | 'atte
  * Where probe attempts go as they finish: an append-only JSONL file (each line written by one
  * append, so a killed run loses at most the attempts in flight), or memory when no path is given.
  * A rerun with the same file skips every attempt already recorded. A torn last line from a kill
- * is ignored; any other bad line is an error naming the line.
+ * is cut off on open; any other bad line is an error naming the line.
  */
 export class ProbeJournal {
   private readonly done = new Map<string, AttemptEntry>();
@@ -33,30 +38,46 @@ export class ProbeJournal {
     return new ProbeJournal(null);
   }
 
-  static async open(path: string): Promise<ProbeJournal> {
+  /**
+   * Opens (or starts) the journal at `path` for a probe with the given settings. The first line
+   * records them; reopening with other settings is refused, since its attempts would not apply.
+   */
+  static async open(path: string, settings: unknown = {}): Promise<ProbeJournal> {
     const journal = new ProbeJournal(path);
+    const header = JSON.stringify({ probe_journal: 1, settings });
     let text = '';
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    if (text !== '' && !text.endsWith('\n')) {
+      // A run killed mid-write leaves a torn last line: cut it off, that attempt simply reruns.
+      text = text.slice(0, text.lastIndexOf('\n') + 1);
+      await truncate(path, Buffer.byteLength(text));
+    }
+    if (text.trim() === '') {
+      await appendFile(path, header + '\n');
+      return journal;
+    }
     const lines = text.split('\n');
-    lines.forEach((line, i) => {
+    if (lines[0] !== header) {
+      throw new JournalMismatchError(
+        `${path} was written by a probe with other settings (${lines[0]?.slice(0, 200)}); ` +
+          `delete it to start over, or rerun with the settings it records`,
+      );
+    }
+    lines.slice(1).forEach((line, k) => {
+      const i = k + 1;
       if (line.trim() === '') return;
       let entry: AttemptEntry;
       try {
         entry = AttemptEntrySchema.parse(JSON.parse(line));
       } catch (err) {
-        const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
-        if (isLast) return; // torn write of an interrupted run: that attempt reruns
         throw new Error(`${path}, line ${i + 1}: not a probe journal entry (${(err as Error).message.split('\n')[0]}); remove the line or the file`);
       }
       journal.done.set(key(entry), entry);
     });
-    if (text.length > 0 && !text.endsWith('\n')) {
-      journal.writes = appendFile(path, '\n'); // close a torn line so new entries start clean
-    }
     return journal;
   }
 

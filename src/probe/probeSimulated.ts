@@ -82,7 +82,8 @@ export async function simulatedTargets(opts: SimulatedProbeOptions): Promise<Sim
 /** `recoverability probe --sim`: sample, keep failures, featurize, probe, label. */
 export async function probeSimulated(opts: SimulatedProbeOptions): Promise<ProbeResult & { sampled: number; failedProblems: number }> {
   const { simulator, targets, sampled } = await simulatedTargets(opts);
-  const journal = opts.journalPath ? await ProbeJournal.open(opts.journalPath) : ProbeJournal.inMemory();
+  const { journalPath: _path, onProgress: _progress, concurrency: _concurrency, ...settings } = opts;
+  const journal = opts.journalPath ? await ProbeJournal.open(opts.journalPath, settings) : ProbeJournal.inMemory();
   const result = await runProbe(
     targets,
     {

@@ -1,4 +1,5 @@
 import type { TopKSlice } from '../core/tokens/tokenSignals.js';
+import { canonicalTopK } from '../models/canonicalTopK.js';
 import { sampleIndex } from '../models/sampleToken.js';
 import { seededRandom, seedOf, type Random } from '../models/seededRandom.js';
 import type { Generation, SampleParams, TokenModel } from '../models/tokenModel.js';
@@ -318,15 +319,35 @@ export function scoreSync(sim: LineageSimulator, role: Role, sequence: readonly 
   return out;
 }
 
+/**
+ * Top-K at every position from `from` on, each computed from its own full prefix as a real
+ * model's prefill would (the HTTP server's prompt_logprobs). Agrees with scoreSync whenever the
+ * prompt/generation boundary is unambiguous.
+ */
+export function scorePrefixes(sim: LineageSimulator, role: Role, sequence: readonly number[], from: number, topK: number): { slice: TopKSlice; rank: number }[] {
+  const out: { slice: TopKSlice; rank: number }[] = [];
+  for (let t = from; t < sequence.length; t++) {
+    const dist = sim.nextDistribution(role, sequence.slice(0, t));
+    out.push({ slice: withToken(truncate(dist, topK), dist, sequence[t]!), rank: rankIn(dist, sequence[t]!) });
+  }
+  return out;
+}
+
 function truncate(dist: TopKSlice, k: number): TopKSlice {
   return { ids: Array.from(dist.ids).slice(0, k), logprobs: Array.from(dist.logprobs).slice(0, k) };
 }
 
-/** Adds the actual token's log-prob when it fell outside the top-K (as vLLM does). */
+/** Adds the actual token's log-prob when it fell outside the top-K (as vLLM does), in canonical order. */
 function withToken(top: TopKSlice, dist: TopKSlice, token: number): TopKSlice {
   if (Array.from(top.ids).includes(token)) return top;
   const i = Array.from(dist.ids).indexOf(token);
-  return { ids: [...Array.from(top.ids), token], logprobs: [...Array.from(top.logprobs), i >= 0 ? dist.logprobs[i]! : OUT_OF_SUPPORT] };
+  return canonicalTopK([...Array.from(top.ids), token], [...Array.from(top.logprobs), i >= 0 ? dist.logprobs[i]! : OUT_OF_SUPPORT]);
+}
+
+/** The rank (1-based) of a token in a full distribution; one past the support when absent. */
+export function rankIn(dist: TopKSlice, token: number): number {
+  const i = Array.from(dist.ids).indexOf(token);
+  return i >= 0 ? i + 1 : dist.ids.length + 1;
 }
 
 function fixed(token: number): Logits {

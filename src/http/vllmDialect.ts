@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * vLLM's OpenAI-compatible wire format: the parts this package speaks, as zod schemas shared
+ * by the simulator's server (requests in, responses out) and the HTTP client (responses in).
+ */
+
+const tokenIdsPrompt = z.array(z.number().int().nonnegative());
+export const PromptSchema = z.union([z.string(), tokenIdsPrompt, z.array(z.union([z.string(), tokenIdsPrompt])).min(1)]);
+
+export const CompletionRequestSchema = z.object({
+  model: z.string(),
+  prompt: PromptSchema,
+  n: z.number().int().min(1).max(256).default(1),
+  temperature: z.number().min(0).max(10).default(1),
+  seed: z.number().int().nullable().optional(),
+  max_tokens: z.number().int().min(0).max(100_000).default(16),
+  logprobs: z.number().int().min(0).max(100).nullable().optional(),
+  echo: z.boolean().default(false),
+  prompt_logprobs: z.number().int().min(0).max(100).nullable().optional(),
+  return_tokens_as_token_ids: z.boolean().default(false),
+});
+export type CompletionRequest = z.output<typeof CompletionRequestSchema>;
+
+const contentPart = z.object({ type: z.string(), text: z.string().optional() });
+export const ChatRequestSchema = z.object({
+  model: z.string(),
+  messages: z.array(z.object({ role: z.string(), content: z.union([z.string(), z.array(contentPart)]).nullable() })).min(1),
+  n: z.number().int().min(1).max(256).default(1),
+  temperature: z.number().min(0).max(10).default(1),
+  seed: z.number().int().nullable().optional(),
+  max_tokens: z.number().int().min(1).max(100_000).nullable().optional(),
+  max_completion_tokens: z.number().int().min(1).max(100_000).nullable().optional(),
+  logprobs: z.boolean().default(false),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  return_tokens_as_token_ids: z.boolean().default(false),
+});
+export type ChatRequest = z.output<typeof ChatRequestSchema>;
+
+export const TokenizeRequestSchema = z.object({ model: z.string(), prompt: z.string(), add_special_tokens: z.boolean().optional() });
+export const DetokenizeRequestSchema = z.object({ model: z.string(), tokens: tokenIdsPrompt });
+
+/** One prompt position's entry: token id (as a JSON key) → its log-prob, rank and text. */
+export const PromptLogprobEntrySchema = z.record(
+  z.string().regex(/^\d+$/, 'prompt_logprobs keys are token ids'),
+  z.object({ logprob: z.number(), rank: z.number().int().nullable().optional(), decoded_token: z.string().nullable().optional() }),
+);
+
+export const CompletionLogprobsSchema = z.object({
+  tokens: z.array(z.string()),
+  token_logprobs: z.array(z.number().nullable()),
+  top_logprobs: z.array(z.record(z.string(), z.number()).nullable()).nullable(),
+  text_offset: z.array(z.number().int()).optional(),
+});
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative().default(0),
+  total_tokens: z.number().int().nonnegative(),
+});
+export type Usage = z.output<typeof UsageSchema>;
+
+export const CompletionResponseSchema = z.object({
+  id: z.string(),
+  object: z.literal('text_completion'),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z
+    .array(
+      z.object({
+        index: z.number().int().nonnegative(),
+        text: z.string(),
+        logprobs: CompletionLogprobsSchema.nullable().optional(),
+        finish_reason: z.string().nullable(),
+        stop_reason: z.union([z.string(), z.number()]).nullable().optional(),
+        prompt_logprobs: z.array(PromptLogprobEntrySchema.nullable()).nullable().optional(),
+      }),
+    )
+    .min(1, 'a completion response has at least one choice'),
+  usage: UsageSchema.optional(),
+});
+export type CompletionResponse = z.output<typeof CompletionResponseSchema>;
+
+const chatTop = z.object({ token: z.string(), logprob: z.number(), bytes: z.array(z.number()).nullable().optional() });
+export const ChatResponseSchema = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z
+    .array(
+      z.object({
+        index: z.number().int().nonnegative(),
+        message: z.object({ role: z.string(), content: z.string().nullable() }),
+        logprobs: z.object({ content: z.array(chatTop.extend({ top_logprobs: z.array(chatTop) })).nullable() }).nullable().optional(),
+        finish_reason: z.string().nullable(),
+      }),
+    )
+    .min(1),
+  usage: UsageSchema.optional(),
+});
+export type ChatResponse = z.output<typeof ChatResponseSchema>;
+
+export const ModelsResponseSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ id: z.string(), object: z.literal('model') })),
+});
+
+/** vLLM's error body. */
+export interface ErrorBody {
+  object: 'error';
+  message: string;
+  type: string;
+  param: string | null;
+  code: number;
+}
+
+/** `token_id:123` → 123 (vLLM's return_tokens_as_token_ids), or null for any other token text. */
+export function tokenIdOf(token: string): number | null {
+  const m = /^token_id:(\d+)$/.exec(token);
+  return m ? Number(m[1]) : null;
+}
