@@ -16,6 +16,11 @@ export interface CaptureOptions {
   features?: Partial<RolloutFeatureOptions>;
   /** Keep every position's token step (for sidecar traces). Off by default: summaries only. */
   keepSteps?: boolean;
+  /**
+   * Keep rollouts whose ancestor scoring failed or whose log-probs are invalid (NaN …), with the
+   * signals that remain and the reason in `issue`, instead of failing the whole capture.
+   */
+  degrade?: boolean;
 }
 
 export interface CapturedRollout {
@@ -24,8 +29,11 @@ export interface CapturedRollout {
   text: string;
   answer: string | null;
   finishReason: 'stop' | 'length';
-  summary: RolloutSummary;
+  /** Null when its log-probs were unusable (see `issue`). */
+  summary: RolloutSummary | null;
   steps?: TokenStep[];
+  /** Why some of its signals are missing, when they are. */
+  issue?: string;
 }
 
 /**
@@ -48,24 +56,44 @@ export async function captureRollouts(
   });
   return Promise.all(
     generations.map(async (g, index) => {
-      const ancestorTopK: (TopKSlice | undefined)[] = ancestor ? await ancestor.score(prompt, g.tokens, opts.ancestorTopK) : [];
-      const acc = new RolloutFeatureAccumulator({ temperature: opts.temperature, ...opts.features });
-      const steps: TokenStep[] | undefined = opts.keepSteps ? [] : undefined;
-      g.tokens.forEach((token, t) => {
-        const s = g.topK[t] ?? { ids: [], logprobs: [] };
-        const a = ancestorTopK[t];
-        const step = { token, specialist: s, ...(a ? { ancestor: a } : {}) };
-        acc.push(step);
-        steps?.push({ token, specialist: { ids: Array.from(s.ids), logprobs: Array.from(s.logprobs) }, ...(a ? { ancestor: { ids: Array.from(a.ids), logprobs: Array.from(a.logprobs) } } : {}) });
-      });
+      let issue: string | undefined;
+      let ancestorTopK: (TopKSlice | undefined)[] = [];
+      if (ancestor) {
+        try {
+          ancestorTopK = await ancestor.score(prompt, g.tokens, opts.ancestorTopK);
+        } catch (err) {
+          if (!opts.degrade) throw err;
+          issue = `ancestor scoring failed (${(err as Error).name}: ${(err as Error).message}); trajectory features unavailable for this rollout`;
+        }
+      }
+      const build = (withAncestor: boolean) => {
+        const acc = new RolloutFeatureAccumulator({ temperature: opts.temperature, ...opts.features });
+        const steps: TokenStep[] | undefined = opts.keepSteps ? [] : undefined;
+        g.tokens.forEach((token, t) => {
+          const s = g.topK[t] ?? { ids: [], logprobs: [] };
+          const a = withAncestor ? ancestorTopK[t] : undefined;
+          acc.push({ token, specialist: s, ancestor: a });
+          steps?.push({ token, specialist: { ids: Array.from(s.ids), logprobs: Array.from(s.logprobs) }, ...(a ? { ancestor: { ids: Array.from(a.ids), logprobs: Array.from(a.logprobs) } } : {}) });
+        });
+        return { summary: acc.finish(), steps };
+      };
+      let built: { summary: RolloutSummary | null; steps?: TokenStep[] | undefined };
+      try {
+        built = build(true);
+      } catch (err) {
+        if (!opts.degrade) throw err;
+        issue = `log-probs unusable (${(err as Error).message}); features unavailable for this rollout`;
+        built = { summary: null };
+      }
       return {
         index,
         tokens: g.tokens,
         text: g.text,
         answer: extractAnswer(g.text),
         finishReason: g.finishReason,
-        summary: acc.finish(),
-        ...(steps ? { steps } : {}),
+        summary: built.summary,
+        ...(built.steps ? { steps: built.steps } : {}),
+        ...(issue ? { issue } : {}),
       };
     }),
   );

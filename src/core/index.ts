@@ -20,3 +20,8 @@ export * from './analysis/routingReport.js';
 export * from './analysis/analyzeFeatureTable.js';
 export * from './steering/mixTopK.js';
 export * from './grading/extractAnswer.js';
+export * from './grading/graders.js';
+export * from './regimes/featureScale.js';
+export * from './regimes/prospectiveRegime.js';
+export * from './contracts/evalReport.js';
+export * from './analysis/buildEvalReport.js';

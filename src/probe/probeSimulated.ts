@@ -71,7 +71,7 @@ export async function simulatedTargets(opts: SimulatedProbeOptions): Promise<Sim
           isCorrect,
           nRollouts: rollouts.length,
           nPassed: rollouts.length - failed.length,
-          failed: failed.map((r) => ({ index: r.index, tokens: r.tokens, summary: r.summary })),
+          failed: failed.map((r) => ({ index: r.index, tokens: r.tokens, summary: r.summary! })),
         } satisfies ProbeTarget;
       }),
     ),

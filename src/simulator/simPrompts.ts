@@ -8,7 +8,7 @@ export interface SimPrompt {
 }
 
 /**
- * N seeded arithmetic prompts ("Compute 17 * 4 + 45 - 8. Work step by step and end with
+ * N seeded arithmetic prompts ("Compute ((17 * 4) + 45) - 8. Work step by step and end with
  * 'Answer: <number>'."), 2–5 operations, small enough to stay in the simulator's range.
  * The expected answer is evaluated here, left to right, so grading never trusts the simulator.
  */
@@ -23,7 +23,8 @@ export function simPrompts(n: number, seed: number): SimPrompt[] {
       const op = pick < 0.25 && Math.abs(value) < 2000 ? '*' : pick < 0.65 ? '+' : '-';
       const operand = op === '*' ? 2 + Math.floor(r.uniform() * 8) : 1 + Math.floor(r.uniform() * 99);
       value = op === '*' ? value * operand : op === '+' ? value + operand : value - operand;
-      expr += ` ${op} ${operand}`;
+      // Parenthesized so the left-to-right order is also what precedence says.
+      expr = k === 0 ? `${expr} ${op} ${operand}` : `(${expr}) ${op} ${operand}`;
     }
     return { id: `sim-${seed}-${i}`, prompt: `Compute ${expr}. Work step by step and end with 'Answer: <number>'.`, expected: value };
   });

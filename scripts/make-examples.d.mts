@@ -1,0 +1,1 @@
+export function makeExamples(root?: string): Promise<void>;

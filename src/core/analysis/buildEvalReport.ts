@@ -1,0 +1,118 @@
+import { passAtK } from '../blackbox/passAtK.js';
+import type { EvalReport, EvalReportRow } from '../contracts/evalReport.js';
+import { FEATURE_NAMES, type Features } from '../contracts/problemRecord.js';
+import { type FeatureScale, featureScale } from '../regimes/featureScale.js';
+import { kmeansRegimes } from '../regimes/kmeansRegimes.js';
+import { PROSPECTIVE_REGIMES, prospectiveRegime, type ProspectiveRegime } from '../regimes/prospectiveRegime.js';
+import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../routing/routingPolicy.js';
+
+/** One promptfoo row, as the report needs it. */
+export interface ReportRowInput {
+  test_idx: number;
+  prompt_idx: number;
+  repeat: number;
+  description: string;
+  provider: string;
+  n_rollouts: number;
+  n_passed: number;
+  features: Features | null;
+  answer_entropy: number | null;
+  wrong_mode_share: number | null;
+  unavailable: string[];
+  sample_output: string;
+}
+
+export interface EvalReportOptions {
+  evalId?: string | null;
+  /** A reference scale: when given, every row is z-scored on it instead of on this eval's failures. */
+  reference?: { path: string; scale: FeatureScale } | null;
+  policy?: RoutingPolicy;
+  passAtK?: number[];
+  seed?: number;
+}
+
+const hasAllFeatures = (f: Features | null): f is Features => f !== null && FEATURE_NAMES.every((k) => Number.isFinite(f[k] as number));
+
+/**
+ * The eval-wide recoverability summary: this eval's failures give the z-score scale (or a
+ * reference does), every row gets its prospective regime and route on that scale, k-means
+ * clusters the failures' features (named by centroid signature), and regime shares are counted
+ * among failures.
+ */
+export function buildEvalReport(rows: readonly ReportRowInput[], options: EvalReportOptions = {}): EvalReport {
+  const policy = options.policy ?? DEFAULT_ROUTING_POLICY;
+  const failures = rows.filter((r) => r.n_passed < r.n_rollouts);
+  const featured = failures.filter((r) => hasAllFeatures(r.features)) as (ReportRowInput & { features: Features })[];
+  const scale = options.reference?.scale ?? featureScale(featured);
+  const scaleSource: EvalReport['scale_source'] = options.reference ? 'reference' : scale ? 'eval' : 'none';
+
+  const clusters =
+    featured.length >= 2 ? kmeansRegimes(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
+  const clusterOf = new Map<ReportRowInput, string>();
+  featured.forEach((r, i) => clusterOf.set(r, clusters!.regimes[clusters!.assignment[i]!]!.name));
+
+  const ks = options.passAtK ?? [1, 3, 5, 10];
+  const outRows: EvalReportRow[] = rows.map((r) => {
+    const est = prospectiveRegime(
+      { nRollouts: r.n_rollouts, nPassed: r.n_passed, features: hasAllFeatures(r.features) ? r.features : null },
+      { scale, policy, noScaleReason: 'no failure in this eval has all three features to build a z-score scale' },
+    );
+    return {
+      key: `${r.test_idx}:${r.prompt_idx}:${r.repeat}`,
+      test_idx: r.test_idx,
+      prompt_idx: r.prompt_idx,
+      repeat: r.repeat,
+      description: r.description,
+      provider: r.provider,
+      n_rollouts: r.n_rollouts,
+      n_passed: r.n_passed,
+      pass_rate: r.n_rollouts > 0 ? r.n_passed / r.n_rollouts : null,
+      pass_at: Object.fromEntries(ks.filter((k) => k <= r.n_rollouts).map((k) => [String(k), passAtK(r.n_rollouts, r.n_passed, k)])),
+      features: r.features,
+      z: est.z as Record<string, number> | null,
+      regime: est.regime,
+      route: est.route,
+      why: est.why,
+      cluster: clusterOf.get(r) ?? null,
+      answer_entropy: r.answer_entropy,
+      wrong_mode_share: r.wrong_mode_share,
+      sample_output: r.sample_output,
+    };
+  });
+
+  const counts = Object.fromEntries(PROSPECTIVE_REGIMES.map((g) => [g, 0])) as Record<ProspectiveRegime, number>;
+  for (const r of outRows) counts[r.regime]++;
+  const nFail = failures.length;
+  const shares = Object.fromEntries(PROSPECTIVE_REGIMES.map((g) => [g, g === 'solved' || nFail === 0 ? 0 : counts[g] / nFail])) as Record<ProspectiveRegime, number>;
+
+  const routing: Record<string, number> = {};
+  for (const r of outRows) if (r.route) routing[r.route] = (routing[r.route] ?? 0) + 1;
+
+  const notes = new Map<string, number>();
+  for (const r of rows) for (const u of r.unavailable) notes.set(u, (notes.get(u) ?? 0) + 1);
+
+  return {
+    version: 1,
+    generator: 'promptfoo-recoverability',
+    eval_id: options.evalId ?? null,
+    scale_source: scaleSource,
+    reference: options.reference?.path ?? null,
+    scale,
+    totals: {
+      rows: rows.length,
+      failures: nFail,
+      with_features: featured.length,
+      rollouts: rows.reduce((s, r) => s + r.n_rollouts, 0),
+      passed_rollouts: rows.reduce((s, r) => s + r.n_passed, 0),
+    },
+    regimes: { counts, shares },
+    routing: { counts: routing },
+    clusters: (clusters?.regimes ?? []).map((g) => {
+      const top = Object.entries(g.centroidZ).sort((a, b) => b[1] - a[1])[0]!;
+      const route = top[1] > policy.fallbackBelow ? (policy.mapping[top[0] as keyof typeof policy.mapping] ?? null) : policy.fallback;
+      return { name: g.name, signature: g.signature, size: g.size, centroid: g.centroid, route };
+    }),
+    notes: [...notes].map(([message, n]) => ({ message, rows: n })),
+    rows: outRows,
+  };
+}

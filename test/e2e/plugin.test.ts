@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EvalReportSchema } from '../../src/core/index.js';
+import { runPromptfoo } from '../helpers/promptfoo.js';
+import { startServeSim } from '../helpers/simServerProcess.js';
+
+const outDir = () => mkdtempSync(join(tmpdir(), 'recov-e2e-'));
+const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+
+/** Minimal RFC 4180 reader for promptfoo's CSV output (quoted multi-line cells). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch !== '\r') cell += ch;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+describe('root promptfooconfig.yaml (offline, embedded simulator)', () => {
+  const dir = outDir();
+  let json: any;
+  let csv: string[][];
+  beforeAll(() => {
+    const r = runPromptfoo(['eval', '-c', 'promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json'), '-o', join(dir, 'out.csv')]);
+    // Exit code 100 = some tests failed (expected: the simulator plants failures).
+    expect([0, 100], r.stderr).toContain(r.code);
+    json = readJson(join(dir, 'out.json'));
+    csv = parseCsv(readFileSync(join(dir, 'out.csv'), 'utf8'));
+  });
+
+  it('runs 40 problems with 12 rollouts each and no errors', () => {
+    const rows = json.results.results;
+    expect(rows).toHaveLength(40);
+    expect(json.results.stats.errors).toBe(0);
+    for (const r of rows) expect(r.response.metadata.recoverability.rollouts).toHaveLength(12);
+  });
+
+  it('JSON rows carry the recoverability columns with sane values', () => {
+    const rows = json.results.results;
+    for (const r of rows) {
+      const s = r.namedScores;
+      expect(s.pass_rate).toBeGreaterThanOrEqual(0);
+      expect(s.pass_rate).toBeLessThanOrEqual(1);
+      expect(s.pass_at_1).toBeCloseTo(s.pass_rate, 9);
+      expect(s.pass_at_10).toBeGreaterThanOrEqual(s.pass_at_3 - 1e-12);
+      expect(['solved', 'resample', 'steerable', 'beyond_reach', 'retry_insufficient']).toContain(r.metadata.regime);
+      expect(typeof r.metadata.route_reason).toBe('string');
+      if (s.pass_rate < 1) {
+        expect(s.spread).toBeGreaterThanOrEqual(0);
+        expect(s.spread).toBeLessThanOrEqual(1);
+        expect(Number.isFinite(s.concentration)).toBe(true);
+        expect(Number.isFinite(s.logit_dispersion)).toBe(true);
+      }
+      // The metadata is compact: no per-token steps or top-K id arrays in promptfoo's database.
+      expect(JSON.stringify(r.response.metadata)).not.toMatch(/"steps"|"ids"|"top_logprobs"/);
+    }
+    const regimes = new Set(rows.map((r: any) => r.metadata.regime));
+    expect(regimes.has('resample')).toBe(true);
+    expect(regimes.has('steerable')).toBe(true);
+    const routes = new Set(rows.filter((r: any) => r.metadata.regime === 'steerable').map((r: any) => r.metadata.route));
+    expect(routes.size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the row pass/fail follows the pass rate and threshold', () => {
+    for (const r of json.results.results) expect(r.success).toBe(r.namedScores.pass_rate >= 0.5);
+  });
+
+  it('CSV has Metric: columns for the numeric ones', () => {
+    const head = csv[0]!;
+    for (const m of ['pass_rate', 'pass_at_1', 'pass_at_10', 'spread', 'concentration', 'logit_dispersion', 'regime_steerable', 'z_spread']) {
+      expect(head).toContain(`Metric: ${m}`);
+    }
+    const col = head.indexOf('Metric: pass_rate');
+    const values = csv.slice(1).filter((r) => r.length === head.length).map((r) => Number(r[col]));
+    expect(values).toHaveLength(40);
+    expect(values.every((v) => v >= 0 && v <= 1)).toBe(true);
+  });
+
+  it('regime shares are eval-level metrics and the report is written next to the output', () => {
+    const m = json.results.prompts[0].metrics.namedScores;
+    const shares = ['share_resample', 'share_steerable', 'share_beyond_reach', 'share_retry_insufficient'].map((k) => m[k]);
+    expect(shares.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 9);
+    const report = EvalReportSchema.parse(readJson(join(dir, 'recoverability.json')));
+    expect(report.totals.rows).toBe(40);
+    expect(report.scale_source).toBe('reference');
+    expect(report.regimes.shares.steerable).toBeCloseTo(m.share_steerable, 9);
+    // Row columns and the report agree (same reference scale).
+    for (const row of report.rows) {
+      const r = json.results.results.find((x: any) => x.testIdx === row.test_idx);
+      expect(r.metadata.regime).toBe(row.regime);
+    }
+    expect(readFileSync(join(dir, 'recoverability.md'), 'utf8')).toMatch(/# Recoverability report[\s\S]*## Regimes among failures/);
+  });
+});
+
+describe('the vLLM example against serve-sim over HTTP', () => {
+  let sim: Awaited<ReturnType<typeof startServeSim>>;
+  beforeAll(async () => {
+    sim = await startServeSim(['--seed', '0']);
+  });
+  afterAll(() => sim.stop());
+
+  it('captures rollouts with ancestor scores over HTTP and fills JSON and CSV', () => {
+    const dir = outDir();
+    const r = runPromptfoo(['eval', '-c', 'examples/vllm/promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json'), '-o', join(dir, 'out.csv')], { VLLM_BASE_URL: sim.url });
+    expect([0, 100], r.stderr).toContain(r.code);
+    const out = readJson(join(dir, 'out.json'));
+    expect(out.results.stats.errors).toBe(0);
+    const rows = out.results.results;
+    expect(rows).toHaveLength(12);
+    for (const row of rows) {
+      expect(row.response.error ?? null).toBeNull();
+      const meta = row.response.metadata.recoverability;
+      expect(meta.capabilities).toEqual({ logprobs: true, ancestor: true });
+      expect(meta.rollouts).toHaveLength(8);
+      expect(row.response.tokenUsage.numRequests).toBe(9); // one sampling request + one prefill per rollout
+    }
+    expect(rows.some((x: any) => x.namedScores.spread !== undefined)).toBe(true);
+    expect(readFileSync(join(dir, 'out.csv'), 'utf8').split('\n')[0]).toContain('Metric: logit_dispersion');
+    expect(existsSync('examples/vllm/traces.jsonl')).toBe(true);
+    execFileSync('rm', ['-f', 'examples/vllm/traces.jsonl']);
+  });
+
+  it('black-box: promptfoo\'s own OpenAI provider as specialist, clearly degraded', () => {
+    const dir = outDir();
+    const r = runPromptfoo(['eval', '-c', 'examples/blackbox-openai/promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json')], {
+      OPENAI_BASE_URL: sim.url,
+      OPENAI_API_KEY: 'not-needed',
+      OPENAI_MODEL: 'sim-specialist',
+    });
+    expect([0, 100], r.stderr).toContain(r.code);
+    const rows = readJson(join(dir, 'out.json')).results.results;
+    for (const row of rows) {
+      const meta = row.response.metadata.recoverability;
+      expect(meta.capabilities).toEqual({ logprobs: false, ancestor: false });
+      expect(meta.unavailable.join(' ')).toMatch(/black-box \(no top-K log-probs\)/);
+      expect(row.namedScores.spread).toBeUndefined();
+      expect(row.namedScores.pass_rate).toBeGreaterThanOrEqual(0);
+      expect(['solved', 'resample', 'retry_insufficient']).toContain(row.metadata.regime);
+    }
+    // Six calls per test, and they really are six samples (not one cached answer).
+    expect(rows.some((row: any) => new Set(row.response.metadata.recoverability.rollouts.map((x: any) => x.text)).size > 1)).toBe(true);
+  });
+
+  it('the before/after pair: the after file adds a short block and still runs', () => {
+    const before = readFileSync('examples/add-to-existing/before.yaml', 'utf8').split('\n');
+    const after = readFileSync('examples/add-to-existing/after.yaml', 'utf8').split('\n');
+    const removed = before.filter((l) => !after.includes(l));
+    const added = after.filter((l) => !before.includes(l));
+    expect(removed.length).toBeLessThanOrEqual(6);
+    expect(added.length).toBeLessThanOrEqual(16);
+    expect(added.filter((l) => l.trim().startsWith('# recoverability:')).length).toBeGreaterThanOrEqual(3);
+    for (const file of ['before', 'after']) {
+      const dir = outDir();
+      const r = runPromptfoo(['eval', '-c', `examples/add-to-existing/${file}.yaml`, '--no-progress-bar', '-o', join(dir, 'out.json')], { VLLM_BASE_URL: sim.url });
+      expect([0, 100], r.stderr).toContain(r.code);
+      expect(readJson(join(dir, 'out.json')).results.stats.errors).toBe(0);
+    }
+  });
+});
+
+describe('plugin edge cases through the CLI', () => {
+  it('--no-write: the hook says plainly that it got no results', () => {
+    const r = runPromptfoo(['eval', '-c', 'promptfooconfig.yaml', '--no-progress-bar', '--no-write']);
+    expect(r.stderr + r.stdout).toMatch(/recoverability: promptfoo passed no results to the afterAll hook \(this happens with --no-write/);
+  });
+
+  it('a malformed provider config fails with the field named', () => {
+    // Inside the package, so package: references resolve as they do for users.
+    const cfg = `tmp-bad-${process.pid}.yaml`;
+    execFileSync('sh', ['-c', `sed 's/samples: 12/samples: -3/' promptfooconfig.yaml > ${cfg}`]);
+    try {
+      const r = runPromptfoo(['eval', '-c', cfg, '--no-progress-bar']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr + r.stdout).toMatch(/RolloutProvider config is invalid:[\s\S]*at samples: Too small/);
+    } finally {
+      execFileSync('rm', ['-f', cfg]);
+    }
+  });
+});
