@@ -24,6 +24,13 @@ export const DEFAULTS = Object.freeze({
   confidenceWindow: 16,
   /** Top log-probs per position used for DeepConf-style token confidence (ours, as DeepConf: 20). */
   confidenceTopK: 20,
+  /**
+   * For the prospective beyond-reach estimate: a feature "stands out" when its z exceeds this
+   * (ours: half a standard deviation above the failures' mean). Routing's own fallback threshold
+   * stays the paper's 0. Chosen after measuring the recall/precision trade-off on simulated
+   * populations; override per use.
+   */
+  beyondStandOut: 0.5,
 });
 
 /** Eq. 2 thresholds (ref): steerable iff max_op r_op − r_retry ≥ minGain and 1 − r_retry ≥ minRetryGap. */

@@ -51,6 +51,10 @@ describe('prospective regime', () => {
     expect(steer.why).toMatch(/concentration z=\+2\.00 stands out → sparse_steer/);
     const beyond = prospectiveRegime({ nRollouts: 8, nPassed: 0, features: { spread: 0.1, concentration: 1, logit_dispersion: -2 } }, { scale });
     expect(beyond).toMatchObject({ regime: 'beyond_reach', route: 'stop' });
+    // Largest z = +0.3: stands out for routing (> 0) but not for the beyond-reach estimate (≤ 0.5).
+    const mild = { spread: 0.23, concentration: 1, logit_dispersion: -2 };
+    expect(prospectiveRegime({ nRollouts: 8, nPassed: 0, features: mild }, { scale }).regime).toBe('beyond_reach');
+    expect(prospectiveRegime({ nRollouts: 8, nPassed: 0, features: mild }, { scale, beyondStandOut: 0 })).toMatchObject({ regime: 'steerable', route: 'dense_steer' });
     const hedge = prospectiveRegime({ nRollouts: 8, nPassed: 1, features: { spread: 0.1, concentration: 1, logit_dispersion: -2 } }, { scale });
     expect(hedge).toMatchObject({ regime: 'steerable', route: 'sparse_steer_random' });
   });

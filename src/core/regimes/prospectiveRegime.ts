@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../defaults.js';
 import { passAtK } from '../blackbox/passAtK.js';
 import type { FeatureName, Features } from '../contracts/problemRecord.js';
 import type { RoutingPolicy } from '../routing/routingPolicy.js';
@@ -9,10 +10,11 @@ import { type FeatureScale, zOnScale } from './featureScale.js';
  * - solved: no rollout failed.
  * - resample: Eq. 2's retry condition fails — the estimated best-of-3 retry rescue r̂ = pass@3
  *   (unbiased, from K samples) leaves 1 − r̂ < 0.5. Route: retry.
- * - steerable: retry is not enough and a trajectory feature stands out (largest z > the policy's
- *   threshold) — route to its operator; or some rollouts pass but none stands out — fallback.
- * - beyond_reach: retry is not enough, no rollout passed, and no feature stands out: nothing in the
- *   failed traces points at an intervention. Route: stop.
+ * - beyond_reach: retry is not enough, no rollout passed, and no feature stands out (largest
+ *   z ≤ `beyondStandOut`, default 0.5): nothing in the failed traces points at an intervention.
+ *   Route: stop.
+ * - steerable: otherwise, when retry is not enough — routed by the paper's rule: the operator of
+ *   the largest z when it exceeds the policy's threshold (0), else the policy's fallback.
  * - retry_insufficient: retry is not enough but steerability cannot be judged (no log-probs or no
  *   ancestor, or no population scale to z-score against).
  * Measured labels come from the rescue probe (Eq. 2); these are the prospective estimates.
@@ -43,6 +45,8 @@ export interface ProspectiveRegimeOptions {
   policy?: RoutingPolicy;
   /** Why there is no scale, to say so in `why`. */
   noScaleReason?: string;
+  /** Largest z at or under which nothing stands out, for the beyond-reach estimate. */
+  beyondStandOut?: number;
 }
 
 const pct = (x: number) => `${Math.round(100 * x)}%`;
@@ -69,12 +73,13 @@ export function prospectiveRegime(e: RowEvidence, options: ProspectiveRegimeOpti
   let best = mapped[0]!;
   for (const f of mapped) if (zAll[f] > zAll[best]) best = f;
   const shown = `${best} z=${zAll[best] >= 0 ? '+' : ''}${zAll[best].toFixed(2)}`;
+  const standOut = options.beyondStandOut ?? DEFAULTS.beyondStandOut;
+  if (c === 0 && zAll[best] <= standOut) {
+    return { regime: 'beyond_reach', route: 'stop', why: `${head}; no rollout passed and no feature stands out (largest: ${shown} ≤ ${standOut}) — stop spending`, retryRescue: r, z: zAll };
+  }
   if (zAll[best] > policy.fallbackBelow) {
     const op = policy.mapping[best]!;
     return { regime: 'steerable', route: op, why: `${head}; ${shown} stands out → ${op}`, retryRescue: r, z: zAll };
-  }
-  if (c === 0) {
-    return { regime: 'beyond_reach', route: 'stop', why: `${head}; no rollout passed and no feature stands out (largest: ${shown}) — stop spending`, retryRescue: r, z: zAll };
   }
   const fallback = policy.fallback ?? policy.mapping[best]!;
   return { regime: 'steerable', route: fallback, why: `${head}; no feature stands out (largest: ${shown}) → fallback ${fallback}`, retryRescue: r, z: zAll };
