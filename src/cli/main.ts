@@ -1,5 +1,7 @@
 import { InputError } from '../io/inputError.js';
+import { gateCommand } from './gateCommand.js';
 import { probeCommand } from './probeCommand.js';
+import { reportCommand } from './reportCommand.js';
 import { ROUTE_USAGE, routeCommand } from './routeCommand.js';
 import { serveSimCommand } from './serveSimCommand.js';
 
@@ -9,11 +11,13 @@ Commands:
   route <profiles.csv|records.json>   Eq. 2 taxonomy and the routing report on a feature table
   probe --sim --out profiles.csv      sample, featurize and rescue-probe a simulated population
   serve-sim [--port N]                serve the lineage simulator in vLLM's OpenAI dialect
+  report <eval-output.json>           recoverability.json / .md / .html from a promptfoo output
+  gate --baseline A --candidate B     compare two evals; exit 1 on a regime-shift regression
 
 Run "recoverability <command> --help" for a command's options.`;
 
 type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
-const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand };
+const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand };
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 2 usage or input error (the message names

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import type { TopKSlice } from '../core/tokens/tokenSignals.js';
-import { seedOf } from '../models/seededRandom.js';
+import { seedOf } from '../core/random/seededRandom.js';
 import type { Generation } from '../models/tokenModel.js';
 import { LineageSimulator, type Role, sampleSync, scorePrefixes } from '../simulator/lineageSimulator.js';
 import { decode, encode, tokenText } from '../simulator/vocabulary.js';

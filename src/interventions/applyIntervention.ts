@@ -2,7 +2,7 @@ import { DEFAULTS } from '../core/defaults.js';
 import { type Geometry, mixTopK } from '../core/steering/mixTopK.js';
 import { TokenSignalComputer, type TopKSlice } from '../core/tokens/tokenSignals.js';
 import { sampleIndex } from '../models/sampleToken.js';
-import { type Random, seededRandom, seedOf } from '../models/seededRandom.js';
+import { type Random, seededRandom, seedOf } from '../core/random/seededRandom.js';
 import type { TokenModel } from '../models/tokenModel.js';
 import { operatorName, type OperatorSpec } from './operators.js';
 

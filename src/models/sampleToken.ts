@@ -1,4 +1,4 @@
-import type { Random } from './seededRandom.js';
+import type { Random } from '../core/random/seededRandom.js';
 
 /**
  * Draws an index from temperature-T softmax over `logprobs` (any additive constant is

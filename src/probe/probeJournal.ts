@@ -89,6 +89,30 @@ export class ProbeJournal {
     return this.done.size;
   }
 
+  /** Every recorded attempt. */
+  entries(): AttemptEntry[] {
+    return [...this.done.values()];
+  }
+
+  /** Reads a journal without adopting its settings (for reports). */
+  static async read(path: string): Promise<AttemptEntry[]> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read probe journal ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    const [header, ...lines] = text.split('\n');
+    if (!header?.startsWith('{"probe_journal":')) throw new Error(`${path} is not a probe journal (its first line is not a probe_journal header)`);
+    return lines.filter((l) => l.trim() !== '').flatMap((l) => {
+      try {
+        return [AttemptEntrySchema.parse(JSON.parse(l))];
+      } catch {
+        return []; // a torn last line from a killed probe
+      }
+    });
+  }
+
   /** Records an attempt; resolves once it is written. */
   record(entry: AttemptEntry): Promise<void> {
     this.done.set(key(entry), entry);

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { captureRollouts } from '../capture/captureRollouts.js';
 import { normalizeAnswer } from '../core/blackbox/answerDistribution.js';
 import { extractAnswer } from '../core/grading/extractAnswer.js';
-import { seedOf } from '../models/seededRandom.js';
+import { seedOf } from '../core/random/seededRandom.js';
 import { INTERVENTION_DEFAULTS } from '../interventions/applyIntervention.js';
 import type { OperatorSpec } from '../interventions/operators.js';
 import { LineageSimulator } from '../simulator/lineageSimulator.js';

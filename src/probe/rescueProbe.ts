@@ -4,7 +4,7 @@ import type { ProblemRecord } from '../core/contracts/problemRecord.js';
 import type { RolloutSummary } from '../core/contracts/rollout.js';
 import { problemFeatures } from '../core/features/problemFeatures.js';
 import { eq2Label } from '../core/labels/eq2Label.js';
-import { seedOf } from '../models/seededRandom.js';
+import { seedOf } from '../core/random/seededRandom.js';
 import { applyIntervention, type InterventionContext } from '../interventions/applyIntervention.js';
 import { operatorName, PAPER_OPERATOR_SPECS, type OperatorSpec } from '../interventions/operators.js';
 import { ProbeJournal } from './probeJournal.js';

@@ -1,28 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { buildEvalReport, type ReportRowInput } from '../core/analysis/buildEvalReport.js';
-import { answerDistribution } from '../core/blackbox/answerDistribution.js';
+import { buildEvalReport } from '../core/analysis/buildEvalReport.js';
 import type { EvalReport } from '../core/contracts/evalReport.js';
 import { PROSPECTIVE_REGIMES } from '../core/regimes/prospectiveRegime.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
 import { renderMarkdown } from '../report/renderMarkdown.js';
-import { METADATA_KEY, RolloutMetadataSchema } from './rolloutMetadata.js';
-import { ROW_KEY, type RowRecoverability, RowRecoverabilitySchema } from './rowRecoverability.js';
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- promptfoo's hook contexts are loosely typed plain data */
-
-/** The gradeRollouts verdict of a result, from its component grading results. */
-function rowOf(result: any): RowRecoverability | null {
-  const components: any[] = result?.gradingResult?.componentResults ?? [];
-  for (const c of [result?.gradingResult, ...components]) {
-    const raw = c?.metadata?.[ROW_KEY];
-    if (raw) {
-      const parsed = RowRecoverabilitySchema.safeParse(raw);
-      if (parsed.success) return parsed.data;
-    }
-  }
-  return null;
-}
+import { reportInputsFromResults, rowVerdict } from '../report/reportInputs.js';
 
 /**
  * afterEach: lifts the rollout assertion's verdict into the row's metadata — `regime`, `route`,
@@ -31,7 +14,7 @@ function rowOf(result: any): RowRecoverability | null {
  */
 export async function afterEach(context: { test?: unknown; result?: any }): Promise<{ result?: any }> {
   const result = context.result;
-  const row = rowOf(result);
+  const row = rowVerdict(result);
   if (row && result) {
     result.metadata = { ...(result.metadata ?? {}), regime: row.regime, route: row.route ?? 'none', route_reason: row.route_reason };
   }
@@ -52,34 +35,11 @@ export async function afterAll(context: { results?: any[]; prompts?: any[]; eval
     );
     return;
   }
-  const inputs: (ReportRowInput & { reference: string | null })[] = [];
-  for (const r of results) {
-    const row = rowOf(r);
-    if (!row) continue;
-    const meta = RolloutMetadataSchema.safeParse(r?.response?.metadata?.[METADATA_KEY] ?? r?.metadata?.[METADATA_KEY]);
-    const failedAnswers = meta.success ? meta.data.rollouts.filter((_, i) => row.passed[i] === false).map((x) => x.answer) : [];
-    const dist = answerDistribution(failedAnswers);
-    inputs.push({
-      test_idx: r.testIdx ?? 0,
-      prompt_idx: r.promptIdx ?? 0,
-      repeat: r.repeatIndex ?? 0,
-      description: r.testCase?.description ?? describeVars(r.vars ?? r.testCase?.vars ?? {}),
-      provider: r.provider?.label ?? r.provider?.id ?? '',
-      n_rollouts: row.n_rollouts,
-      n_passed: row.n_passed,
-      features: row.features,
-      answer_entropy: failedAnswers.length > 0 ? dist.entropy : null,
-      wrong_mode_share: failedAnswers.length > 0 ? dist.topShare : null,
-      unavailable: row.unavailable,
-      sample_output: typeof r.response?.output === 'string' ? r.response.output.slice(0, 2000) : '',
-      reference: row.reference,
-    });
-  }
+  const { inputs, reference: referencePath } = reportInputsFromResults(results);
   if (inputs.length === 0) {
     process.stderr.write('recoverability: no row was graded by gradeRollouts; no report written.\n');
     return;
   }
-  const referencePath = inputs.find((i) => i.reference)?.reference ?? null;
   const reference = referencePath ? { path: relative(process.cwd(), referencePath) || referencePath, scale: await loadReferenceScale(referencePath) } : null;
   const report = buildEvalReport(inputs, { evalId: context.evalId ?? null, reference });
   addEvalMetrics(context.prompts ?? [], report);
@@ -113,8 +73,3 @@ function reportDir(config: any): string {
   return typeof first === 'string' && first.length > 0 ? dirname(resolve(first)) : process.cwd();
 }
 
-function describeVars(vars: Record<string, unknown>): string {
-  return Object.entries(vars)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(', ');
-}

@@ -7,7 +7,7 @@ import { normalizeAnswer } from '../core/blackbox/answerDistribution.js';
 import { parseWith } from '../core/contracts/validate.js';
 import { extractAnswer } from '../core/grading/extractAnswer.js';
 import { OpenAICompatibleModel } from '../http/openAiCompatibleModel.js';
-import { seedOf } from '../models/seededRandom.js';
+import { seedOf } from '../core/random/seededRandom.js';
 import type { TokenModel } from '../models/tokenModel.js';
 import { LineageSimulator } from '../simulator/lineageSimulator.js';
 import type { Mix } from '../simulator/mechanisms.js';

@@ -1,7 +1,7 @@
 import type { TopKSlice } from '../core/tokens/tokenSignals.js';
 import { canonicalTopK } from '../models/canonicalTopK.js';
 import { sampleIndex } from '../models/sampleToken.js';
-import { seededRandom, seedOf, type Random } from '../models/seededRandom.js';
+import { seededRandom, seedOf, type Random } from '../core/random/seededRandom.js';
 import type { Generation, SampleParams, TokenModel } from '../models/tokenModel.js';
 import { DEFAULT_MIX, type Mechanism, type Mix, MixSchema, type Plant, plantMechanism } from './mechanisms.js';
 import { type Problem, problemFromPrompt } from './problem.js';

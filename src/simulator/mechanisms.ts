@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { seededRandom, seedOf } from '../models/seededRandom.js';
+import { seededRandom, seedOf } from '../core/random/seededRandom.js';
 
 /**
  * How a simulated problem fails (or not). Planted per problem; never shown to users — only

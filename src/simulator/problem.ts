@@ -1,4 +1,4 @@
-import { seededRandom, seedOf } from '../models/seededRandom.js';
+import { seededRandom, seedOf } from '../core/random/seededRandom.js';
 import { MAX_ABS_NUMBER } from './vocabulary.js';
 
 export type Op = '+' | '-' | '*';

@@ -1,4 +1,4 @@
-import { seededRandom, seedOf } from '../models/seededRandom.js';
+import { seededRandom, seedOf } from '../core/random/seededRandom.js';
 
 export interface SimPrompt {
   id: string;
