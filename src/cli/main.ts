@@ -4,6 +4,7 @@ import { probeCommand } from './probeCommand.js';
 import { reportCommand } from './reportCommand.js';
 import { ROUTE_USAGE, routeCommand } from './routeCommand.js';
 import { serveSimCommand } from './serveSimCommand.js';
+import { validateCommand } from './validateCommand.js';
 
 const USAGE = `Usage: recoverability <command> [options]
 
@@ -13,11 +14,12 @@ Commands:
   serve-sim [--port N]                serve the lineage simulator in vLLM's OpenAI dialect
   report <eval-output.json>           recoverability.json / .md / .html from a promptfoo output
   gate --baseline A --candidate B     compare two evals; exit 1 on a regime-shift regression
+  validate --sim                      the paper's experiment on a simulated population
 
 Run "recoverability <command> --help" for a command's options.`;
 
 type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
-const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand };
+const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand, validate: validateCommand };
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 2 usage or input error (the message names

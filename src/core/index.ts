@@ -32,3 +32,4 @@ export * from './gate/classifierTwoSampleTest.js';
 export * from './gate/gatePolicy.js';
 export * from './gate/compareEvals.js';
 export * from './analysis/rescueAtBudget.js';
+export * from './stats/nearestCentroidCV.js';

@@ -3,6 +3,7 @@ import {
   EndpointHttpError,
   EndpointTimeoutError,
   EndpointUnreachableError,
+  MalformedResponseError,
   redactUrl,
   TruncatedResponseError,
 } from './endpointErrors.js';
@@ -56,11 +57,15 @@ export async function postJson(
         try {
           return JSON.parse(text) as unknown;
         } catch {
+          if (/[:,\[]\s*-?(NaN|Infinity)\s*[,\]}]/.test(text)) {
+            // Python servers write NaN/Infinity literals that JSON cannot carry: the server means it.
+            throw new MalformedResponseError(`${where} sent NaN or Infinity (not valid JSON): the model returned non-finite log-probs`, where, attempts);
+          }
           lastError = new TruncatedResponseError(`${where} sent a body that is not complete JSON (${text.length} bytes, ends ${JSON.stringify(text.slice(-40))})`, where, attempts);
         }
       }
     } catch (err) {
-      if (err instanceof EndpointHttpError) throw err;
+      if (err instanceof EndpointHttpError || err instanceof MalformedResponseError) throw err;
       const e = err as Error & { cause?: { code?: string } };
       if (e.name === 'TimeoutError' || e.name === 'AbortError') {
         lastError = new EndpointTimeoutError(`${where} did not answer within ${policy.timeoutMs} ms`, where, attempts);

@@ -3,6 +3,7 @@ import type { Eq2Thresholds } from '../core/defaults.js';
 import type { ProblemRecord } from '../core/contracts/problemRecord.js';
 import type { RolloutSummary } from '../core/contracts/rollout.js';
 import { problemFeatures } from '../core/features/problemFeatures.js';
+import { RETRY } from '../core/contracts/operators.js';
 import { eq2Label } from '../core/labels/eq2Label.js';
 import { seedOf } from '../core/random/seededRandom.js';
 import { applyIntervention, type InterventionContext } from '../interventions/applyIntervention.js';
@@ -44,7 +45,7 @@ export interface ProbeError {
 }
 
 export interface ProbeResult {
-  /** One record per fully probed problem, with rescue rates and its Eq. 2 label. */
+  /** One record per fully probed problem, with rescue rates and (when the operators allow) its Eq. 2 label. */
   records: ProblemRecord[];
   /** Units that failed (endpoint errors …); their problems have no record. Rerun to resume. */
   errors: ProbeError[];
@@ -137,7 +138,8 @@ export async function runProbe(
         n_failed_rollouts: t.failed.length,
         features: problemFeatures(t.failed.map((r) => r.summary)),
         rescue,
-        label: eq2Label(rescue, options.thresholds),
+        // Eq. 2 needs retry and at least one intervention; a retry-only probe has no label.
+        ...(RETRY in rescue && Object.keys(rescue).length > 1 ? { label: eq2Label(rescue, options.thresholds) } : {}),
       };
     });
   return { records, errors };

@@ -41,6 +41,14 @@ export const RolloutProviderConfigSchema = z
     output: z.enum(['first', 'majority']).default('first'),
     /** Append full traces (every position's top-K) to this JSONL file. */
     sidecar: z.string().optional(),
+    /** A JSONL file of captured rows: an interrupted eval resumes from it without resampling. */
+    cache: z.string().optional(),
+    /**
+     * Retries of a whole row by promptfoo's scheduler, which reads this key (on 429s and
+     * transient errors). Default 0: the endpoint client already retries with backoff and
+     * Retry-After, and stacking both multiplies waits and calls.
+     */
+    maxRetries: z.number().int().min(0).max(10).default(0),
     /** Scoring with the ancestor fails → keep the rollouts and degrade (true), or fail the row. */
     degradeOnAncestorError: z.boolean().default(true),
     /** Set by promptfoo: the config file's directory; relative paths resolve against it. */

@@ -12,6 +12,7 @@ import type { TokenModel } from '../models/tokenModel.js';
 import { LineageSimulator } from '../simulator/lineageSimulator.js';
 import type { Mix } from '../simulator/mechanisms.js';
 import { type RolloutProviderConfig, RolloutProviderConfigSchema } from './providerConfig.js';
+import { RolloutCache } from './rolloutCache.js';
 import { METADATA_KEY, type RolloutMetadata } from './rolloutMetadata.js';
 
 type ModelSpec = RolloutProviderConfig['specialist'];
@@ -28,10 +29,13 @@ export class RolloutProvider implements ApiProvider {
   private readonly providerId: string;
   private readonly models: { specialist: TokenModel | null; ancestor: TokenModel | null; blackBox: Promise<ApiProvider> | null };
   private sidecarWrites: Promise<void> = Promise.resolve();
+  private readonly cache: RolloutCache | null;
 
   constructor(options: { id?: string; label?: string; config?: unknown } = {}) {
     const config = parseWith(RolloutProviderConfigSchema, options.config ?? {}, 'RolloutProvider config');
-    this.config = config.sidecar ? { ...config, sidecar: resolve(config.basePath ?? '.', config.sidecar) } : config;
+    const at = (p: string | undefined) => (p === undefined ? undefined : resolve(config.basePath ?? '.', p));
+    this.config = { ...config, sidecar: at(config.sidecar), cache: at(config.cache) };
+    this.cache = this.config.cache ? new RolloutCache(this.config.cache) : null;
     this.providerId = options.id ?? `recoverability:${describe(this.config.specialist)}`;
     this.models = buildModels(this.config);
   }
@@ -48,6 +52,13 @@ export class RolloutProvider implements ApiProvider {
     const started = Date.now();
     const repeat = context?.repeatIndex ?? 0;
     const seed = seedOf('rollouts', this.config.seed, prompt, repeat);
+    const { basePath: _b, sidecar: _s, cache: _c, ...identity } = this.config;
+    const cacheKey = RolloutCache.key({ identity, prompt, repeat });
+    const hit = await this.cache?.get(cacheKey);
+    if (hit) {
+      const total = hit.tokenUsage?.total ?? 0;
+      return { output: hit.output, metadata: hit.metadata, cached: true, cost: 0, tokenUsage: { cached: total, total, numRequests: 0 }, latencyMs: Date.now() - started };
+    }
     try {
       const result = this.models.blackBox ? await this.blackBoxRollouts(prompt, context) : await this.tokenRollouts(prompt, seed);
       const { rollouts, unavailable, errors, tokenUsage, cost } = result;
@@ -70,7 +81,9 @@ export class RolloutProvider implements ApiProvider {
         base_path: this.config.basePath ?? null,
       };
       if (this.config.sidecar) await this.writeSidecar(prompt, repeat, seed, rollouts);
-      return { output: chosen.text, metadata: { [METADATA_KEY]: metadata }, tokenUsage, cost, latencyMs: Date.now() - started };
+      const response = { output: chosen.text, metadata: { [METADATA_KEY]: metadata }, tokenUsage, cost };
+      await this.cache?.put(cacheKey, response);
+      return { ...response, latencyMs: Date.now() - started };
     } catch (err) {
       const e = err as Error;
       return { error: `RolloutProvider: ${e.name}: ${e.message}`, latencyMs: Date.now() - started };

@@ -100,6 +100,12 @@ describe('eval report', () => {
     expect(rep.clusters.reduce((s, c) => s + c.size, 0)).toBe(5);
   });
 
+  it('one failing row with features: no clusters, no crash', () => {
+    const rep = buildEvalReport([row(0, 8, null), row(1, 0, [0.2, 1.2, -1.6])]);
+    expect(rep.clusters).toEqual([]);
+    expect(rep.rows[1]!.cluster).toBeNull();
+  });
+
   it('a reference scale replaces the eval scale', () => {
     const rep = buildEvalReport(rows, { reference: { path: 'ref.csv', scale: { n: 9, mean: { spread: 0, concentration: 0, logit_dispersion: 0 }, sd: { spread: 1, concentration: 1, logit_dispersion: 1 } } } });
     expect(rep.scale_source).toBe('reference');

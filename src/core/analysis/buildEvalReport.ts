@@ -49,7 +49,7 @@ export function buildEvalReport(rows: readonly ReportRowInput[], options: EvalRe
   const clusters =
     featured.length >= 2 ? kmeansRegimes(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
   const clusterOf = new Map<ReportRowInput, string>();
-  featured.forEach((r, i) => clusterOf.set(r, clusters!.regimes[clusters!.assignment[i]!]!.name));
+  if (clusters) featured.forEach((r, i) => clusterOf.set(r, clusters.regimes[clusters.assignment[i]!]!.name));
 
   const ks = options.passAtK ?? [1, 3, 5, 10];
   const outRows: EvalReportRow[] = rows.map((r) => {

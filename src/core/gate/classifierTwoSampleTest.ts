@@ -1,5 +1,6 @@
 import { seededRandom } from '../random/seededRandom.js';
 import { zScores } from '../routing/zScore.js';
+import { accuracyOf, nearestCentroidCV } from '../stats/nearestCentroidCV.js';
 
 export interface TwoSampleTestResult {
   nA: number;
@@ -57,36 +58,6 @@ export function classifierTwoSampleTest(
   };
 }
 
-/** Stratified k-fold accuracy of the nearest-centroid classifier. */
 function cvAccuracy(X: number[][], labels: number[], folds: number, seed: number): number {
-  const fold = new Array<number>(labels.length);
-  const random = seededRandom(seed);
-  for (const cls of [0, 1]) {
-    const idx = labels.flatMap((l, i) => (l === cls ? [i] : []));
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(random.uniform() * (i + 1));
-      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-    }
-    idx.forEach((row, k) => (fold[row] = k % folds));
-  }
-  let correct = 0;
-  const dims = X[0]!.length;
-  for (let f = 0; f < folds; f++) {
-    const centroid = [new Array<number>(dims).fill(0), new Array<number>(dims).fill(0)];
-    const count = [0, 0];
-    X.forEach((x, i) => {
-      if (fold[i] === f) return;
-      count[labels[i]!]!++;
-      x.forEach((v, d) => (centroid[labels[i]!]![d]! += v));
-    });
-    if (count[0] === 0 || count[1] === 0) continue;
-    for (const c of [0, 1]) centroid[c] = centroid[c]!.map((v) => v / count[c]!);
-    X.forEach((x, i) => {
-      if (fold[i] !== f) return;
-      const d0 = x.reduce((s, v, d) => s + (v - centroid[0]![d]!) ** 2, 0);
-      const d1 = x.reduce((s, v, d) => s + (v - centroid[1]![d]!) ** 2, 0);
-      if ((d1 < d0 ? 1 : 0) === labels[i]) correct++;
-    });
-  }
-  return correct / labels.length;
+  return accuracyOf(nearestCentroidCV(X, labels, folds, seed), labels);
 }

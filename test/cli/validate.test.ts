@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const run = (...args: string[]) => spawnSync(process.execPath, ['bin/recoverability.js', ...args], { encoding: 'utf8' });
+
+describe('recoverability validate --sim', () => {
+  it('reports the study with the documented JSON keys, reproducibly for a seed', () => {
+    const a = run('validate', '--sim', '--problems', '60', '--seed', '2', '--budget-max', '12', '--json');
+    expect(a.status, a.stderr).toBe(0);
+    const r = JSON.parse(a.stdout);
+    for (const k of ['accuracy', 'majority', 'routed_rescue', 'fixed_rescue', 'retry_rescue', 'retry_at_budget', 'routed_at_budget']) expect(r).toHaveProperty(k);
+    expect(r.accuracy).toBeGreaterThanOrEqual(0);
+    expect(r.accuracy).toBeLessThanOrEqual(1);
+    expect(r.retry_at_budget).toHaveLength(12);
+    expect(r.routed_at_budget).toHaveLength(10);
+    // Rescue at budget never decreases with budget.
+    for (const curve of [r.retry_at_budget, r.routed_at_budget]) curve.forEach((v: number, i: number) => i > 0 && expect(v).toBeGreaterThanOrEqual(curve[i - 1]));
+    const total = Object.values(r.confusion as Record<string, Record<string, number>>).flatMap((row) => Object.values(row)).reduce((s, n) => s + n, 0);
+    expect(total).toBe(r.failed_problems);
+    expect(r.routed_at_10_reaches_retry_at_50).toBeNull(); // the budget was 12 < 50
+    expect(run('validate', '--sim', '--problems', '60', '--seed', '2', '--budget-max', '12', '--json').stdout).toBe(a.stdout);
+  });
+
+  it('prints readable tables and refuses a missing --sim', () => {
+    const t = run('validate', '--sim', '--problems', '40', '--seed', '3', '--budget-max', '10');
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/\(a\) features → Eq\. 2 label: [\d.]+% cross-validated accuracy vs [\d.]+% majority/);
+    expect(t.stdout).toMatch(/\(c\) rescue at budget/);
+    const bad = run('validate');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/validate needs --sim/);
+  });
+});
