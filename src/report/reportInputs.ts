@@ -1,6 +1,6 @@
 import type { ReportRowInput } from '../core/analysis/buildEvalReport.js';
 import { answerDistribution } from '../core/blackbox/answerDistribution.js';
-import { METADATA_KEY, RolloutMetadataSchema } from '../promptfoo/rolloutMetadata.js';
+import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
 import { ROW_KEY, type RowRecoverability, RowRecoverabilitySchema } from '../promptfoo/rowRecoverability.js';
 
 
@@ -25,8 +25,12 @@ export function reportInputsFromResults(results: readonly unknown[]): { inputs: 
     const row = rowVerdict(r);
     if (!row) continue;
     reference ??= row.reference;
-    const meta = RolloutMetadataSchema.safeParse(r?.response?.metadata?.[METADATA_KEY] ?? r?.metadata?.[METADATA_KEY]);
-    const failedAnswers = meta.success ? meta.data.rollouts.filter((_, i) => row.passed[i] === false).map((x) => x.answer) : [];
+    // Only the failed rollouts' answers are needed: read them defensively rather than validating
+    // every rollout summary (the hot path of a 100k-row report).
+    const rollouts: unknown = (r?.response?.metadata?.[METADATA_KEY] ?? r?.metadata?.[METADATA_KEY])?.rollouts;
+    const failedAnswers = Array.isArray(rollouts)
+      ? rollouts.filter((_, i) => row.passed[i] === false).map((x) => (typeof x?.answer === 'string' ? x.answer : null))
+      : [];
     const dist = answerDistribution(failedAnswers);
     inputs.push({
       test_idx: r.testIdx ?? 0,

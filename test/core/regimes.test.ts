@@ -49,6 +49,16 @@ describe('k-means regimes', () => {
     );
   });
 
+  it('fits on an even subsample when there are many points, still assigning all and permutation invariant', () => {
+    const base = kmeansRegimes(items, { maxFitPoints: 20 });
+    expect(base.assignment).toHaveLength(60);
+    expect(base.regimes.reduce((s, g) => s + g.size, 0)).toBe(60);
+    expect(base.regimes.map((g) => g.size).sort()).toEqual([20, 20, 20]);
+    const rev = [...items].reverse();
+    const r = kmeansRegimes(rev, { maxFitPoints: 20 });
+    rev.forEach((_, pos) => expect(r.regimes[r.assignment[pos]!]!.name).toBe(base.regimes[base.assignment[59 - pos]!]!.name));
+  });
+
   it('uses fewer clusters than k when there are fewer distinct points', () => {
     const r = kmeansRegimes([items[0]!, items[0]!, items[1]!], { k: 3 });
     expect(r.k).toBe(2);

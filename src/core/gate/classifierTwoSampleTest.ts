@@ -20,13 +20,19 @@ export interface TwoSampleTestResult {
  * sample A's rows from sample B's better than guessing the majority? Accuracy is k-fold
  * cross-validated (stratified, seeded); the p-value compares it with the same procedure on
  * randomly relabelled rows, (1 + #{perm ≥ observed}) / (1 + permutations). Deterministic for a seed.
+ * Samples over `maxPerSample` (5,000) rows are thinned to an even stride of that size first.
  */
 export function classifierTwoSampleTest(
   a: readonly (readonly number[])[],
   b: readonly (readonly number[])[],
-  options: { folds?: number; permutations?: number; seed?: number } = {},
+  options: { folds?: number; permutations?: number; seed?: number; maxPerSample?: number } = {},
 ): TwoSampleTestResult | null {
   if (a.length < 2 || b.length < 2) return null;
+  // Large samples: an even, deterministic subsample of each (the test stays valid on it).
+  const cap = options.maxPerSample ?? 5000;
+  const thin = <T>(xs: readonly T[]) => (xs.length <= cap ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / cap) === 0));
+  a = thin(a);
+  b = thin(b);
   const dims = a[0]!.length;
   const raw = [...a, ...b];
   const cols = Array.from({ length: dims }, (_, d) => zScores(raw.map((x) => x[d]!)));

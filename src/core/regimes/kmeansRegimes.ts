@@ -17,6 +17,11 @@ export interface RegimeOptions {
   features: readonly FeatureName[];
   /** |centroid z| at or above this makes a feature part of a regime's name. */
   nameThreshold: number;
+  /**
+   * Fit the centroids on at most this many points (an even stride through the canonical order,
+   * so still permutation invariant), then assign every point to its nearest centroid.
+   */
+  maxFitPoints: number;
 }
 
 export const REGIME_DEFAULTS: RegimeOptions = {
@@ -25,6 +30,7 @@ export const REGIME_DEFAULTS: RegimeOptions = {
   restarts: 10,
   features: FEATURE_NAMES,
   nameThreshold: 0.5,
+  maxFitPoints: 5000,
 };
 
 export interface Regime {
@@ -77,15 +83,18 @@ export function kmeansRegimes(items: readonly { features: Features }[], options:
   const distinct = sortedRaw.filter((p, s) => s === 0 || compareTuples(p, sortedRaw[s - 1]!) !== 0).length;
   const k = Math.min(opts.k, distinct);
 
-  let best: { clusters: number[]; inertia: number } | null = null;
+  const stride = Math.max(1, Math.ceil(sorted.length / opts.maxFitPoints));
+  const fit = stride === 1 ? sorted : sorted.filter((_, i) => i % stride === 0);
+  const fitK = Math.min(k, fit.filter((p, i) => i === 0 || compareTuples(p, fit[i - 1]!) !== 0).length);
+  let best: { centroids: number[][]; inertia: number } | null = null;
   for (let r = 0; r < opts.restarts; r++) {
-    const res = kmeans(sorted, k, { seed: opts.seed + r, initialization: 'kmeans++', maxIterations: 300 });
-    const inertia = sorted.reduce((sum, p, i) => sum + squaredDistance(p, res.centroids[res.clusters[i]!]!), 0);
-    if (!best || inertia < best.inertia - 1e-12) best = { clusters: res.clusters, inertia };
+    const res = kmeans(fit, fitK, { seed: opts.seed + r, initialization: 'kmeans++', maxIterations: 300 });
+    const inertia = fit.reduce((sum, p, i) => sum + squaredDistance(p, res.centroids[res.clusters[i]!]!), 0);
+    if (!best || inertia < best.inertia - 1e-12) best = { centroids: res.centroids, inertia };
   }
-  const clusterOfSorted = best!.clusters;
+  const clusterOfSorted = sorted.map((p) => nearest(p, best!.centroids));
 
-  const described = Array.from({ length: k }, (_, c) => {
+  const described = Array.from({ length: fitK }, (_, c) => {
     const members = clusterOfSorted.flatMap((cl, s) => (cl === c ? [s] : []));
     const centroidZ: Record<string, number> = {};
     const centroid: Record<string, number> = {};
@@ -132,6 +141,16 @@ function nameRegimes<T extends { centroidZ: Record<string, number> }>(
     }
   }
   return withNames;
+}
+
+function nearest(p: readonly number[], centroids: readonly (readonly number[])[]): number {
+  let best = 0;
+  let bestD = Infinity;
+  centroids.forEach((c, i) => {
+    const d = squaredDistance(p, c);
+    if (d < bestD) (bestD = d), (best = i);
+  });
+  return best;
 }
 
 function compareTuples(a: readonly number[], b: readonly number[]): number {

@@ -1,22 +1,21 @@
 /**
- * log Σ_y exp(lp(y)/T) over a returned top-K, computed stably with the max trick.
+ * log Σ_y exp(max(lp(y), floor)/T) over a returned top-K, computed stably with the max trick.
  * With it, the temperature-T distribution renormalized over the top-K is
- * log p^T(y) = lp(y)/T − logSumExpScaled(lp, T).
- * An empty slice has no mass: returns −Infinity.
+ * log p^T(y) = lp(y)/T − logSumExpScaled(lp, T). Log-probs below `floor` count as the floor
+ * (default: none). An empty slice has no mass: returns −Infinity.
  *
  * @example logSumExpScaled([Math.log(0.5), Math.log(0.5)], 1) // 0
  */
-export function logSumExpScaled(logprobs: ArrayLike<number>, temperature: number): number {
+export function logSumExpScaled(logprobs: ArrayLike<number>, temperature: number, floor = -Infinity): number {
   const n = logprobs.length;
-  if (n === 0) return -Infinity;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    const v = logprobs[i]! / temperature;
+    const v = Math.max(logprobs[i]!, floor) / temperature;
     if (v > max) max = v;
   }
   if (max === -Infinity) return -Infinity;
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(logprobs[i]! / temperature - max);
+  for (let i = 0; i < n; i++) sum += Math.exp(Math.max(logprobs[i]!, floor) / temperature - max);
   return max + Math.log(sum);
 }
 

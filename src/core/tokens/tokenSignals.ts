@@ -63,14 +63,54 @@ export class InvalidLogprobError extends Error {
 }
 
 /**
+ * A token-id → position index over one top-K slice, reset in O(1) by bumping a generation stamp
+ * (no clearing, no Map): dense typed arrays grown to the largest id seen.
+ */
+class SliceIndex {
+  private stamp = new Int32Array(1024);
+  private pos = new Int32Array(1024);
+  private generation = 0;
+
+  /** Indexes `ids` (the first occurrence of an id wins). */
+  load(ids: ArrayLike<number>): void {
+    this.generation++;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const id = ids[i]!;
+      if (id >= this.stamp.length) this.grow(id);
+      this.stamp[id] = this.generation;
+      this.pos[id] = i;
+    }
+  }
+
+  /** Position of `id` in the loaded slice, or −1. */
+  get(id: number): number {
+    return id < this.stamp.length && this.stamp[id] === this.generation ? this.pos[id]! : -1;
+  }
+
+  private grow(id: number): void {
+    let n = this.stamp.length;
+    while (n <= id) n *= 2;
+    const stamp = new Int32Array(n);
+    stamp.set(this.stamp);
+    const pos = new Int32Array(n);
+    pos.set(this.pos);
+    this.stamp = stamp;
+    this.pos = pos;
+  }
+}
+
+/**
  * Computes TokenSignals for one position at a time, reusing its scratch space so a whole trace
- * can be streamed with O(K) memory. Not re-entrant: `compute` returns the same object each call.
+ * can be streamed with O(K) memory and no allocation per position. Not re-entrant: `compute`
+ * returns the same object each call.
  */
 export class TokenSignalComputer {
   private readonly opts: TokenSignalOptions;
-  private readonly specialistIndex = new Map<number, number>();
-  private readonly ancestorIndex = new Map<number, number>();
-  private sortScratch: number[] = [];
+  private readonly sIndex = new SliceIndex();
+  private readonly aIndex = new SliceIndex();
+  private logpS = new Float64Array(128);
+  private pS = new Float64Array(128);
+  private order: number[] = [];
   private readonly out: TokenSignals = {
     paired: false,
     deltaPath: NaN,
@@ -94,33 +134,47 @@ export class TokenSignalComputer {
     const { temperature: T, floorLogprob: floor } = this.opts;
     const s = step.specialist;
     const out = this.out;
-    checkSlice(s, 'specialist', position, floor);
-    const lseS = logSumExpScaled(clampView(s.logprobs, floor), T);
+    const K = checkSlice(s, 'specialist', position);
+    if (this.logpS.length < K) {
+      this.logpS = new Float64Array(Math.max(K, this.logpS.length * 2));
+      this.pS = new Float64Array(this.logpS.length);
+    }
+    const logpS = this.logpS;
+    const pS = this.pS;
 
-    indexSlice(s, this.specialistIndex);
-    const sTaken = this.specialistIndex.get(step.token);
-
-    // Specialist-only: entropy, logit variance (weights p_S^T, values raw lp), confidence.
+    // Tempered distribution over the top-K with one exp per entry: w = exp(lp/T − max), p = w/Σw.
+    let max = -Infinity;
+    let sorted = true;
+    let minLp = Infinity;
+    for (let i = 0; i < K; i++) {
+      const lp = Math.max(s.logprobs[i]!, floor);
+      if (lp / T > max) max = lp / T;
+      if (i > 0 && s.logprobs[i]! > s.logprobs[i - 1]!) sorted = false;
+      if (lp < minLp) minLp = lp;
+    }
+    let total = 0;
+    for (let i = 0; i < K; i++) total += pS[i] = Math.exp(Math.max(s.logprobs[i]!, floor) / T - max);
+    const lseS = max + Math.log(total);
     let entropy = 0;
     let mean = 0;
-    for (let i = 0; i < s.logprobs.length; i++) {
+    for (let i = 0; i < K; i++) {
       const lp = Math.max(s.logprobs[i]!, floor);
-      const logp = lp / T - lseS;
-      const p = Math.exp(logp);
+      const p = (pS[i]! /= total);
+      const logp = (logpS[i] = lp / T - lseS);
       if (p > 0) entropy -= p * logp;
       mean += p * lp;
     }
     let variance = 0;
-    for (let i = 0; i < s.logprobs.length; i++) {
-      const lp = Math.max(s.logprobs[i]!, floor);
-      const p = Math.exp(lp / T - lseS);
-      const d = lp - mean;
-      variance += p * d * d;
+    for (let i = 0; i < K; i++) {
+      const d = Math.max(s.logprobs[i]!, floor) - mean;
+      variance += pS[i]! * d * d;
     }
+    this.sIndex.load(s.ids);
+    const sTaken = this.sIndex.get(step.token);
     out.entropy = entropy;
     out.logitVar = variance;
-    out.takenLogprob = sTaken !== undefined ? Math.max(s.logprobs[sTaken]!, floor) : minOf(s.logprobs, floor);
-    out.confidence = -this.meanOfLargest(s.logprobs, this.opts.confidenceTopK, floor);
+    out.takenLogprob = sTaken >= 0 ? Math.max(s.logprobs[sTaken]!, floor) : K > 0 ? minLp : floor;
+    out.confidence = -this.meanOfLargest(s.logprobs, K, sorted, this.opts.confidenceTopK, floor);
 
     const a = step.ancestor;
     if (!a || a.ids.length === 0) {
@@ -128,38 +182,38 @@ export class TokenSignalComputer {
       out.deltaPath = out.gcov = out.j = out.kl = NaN;
       return out;
     }
-    checkSlice(a, 'ancestor', position, floor);
-    const lseA = logSumExpScaled(clampView(a.logprobs, floor), T);
-    indexSlice(a, this.ancestorIndex);
-
-    const logpS = (id: number): number => {
-      const i = this.specialistIndex.get(id);
-      return (i === undefined ? floor : Math.max(s.logprobs[i]!, floor)) / T - lseS;
+    const KA = checkSlice(a, 'ancestor', position);
+    const lseA = logSumExpScaled(a.logprobs, T, floor);
+    this.aIndex.load(a.ids);
+    const logpAof = (id: number): number => {
+      const i = this.aIndex.get(id);
+      return (i < 0 ? floor : Math.max(a.logprobs[i]!, floor)) / T - lseA;
     };
-    const logpA = (id: number): number => {
-      const i = this.ancestorIndex.get(id);
-      return (i === undefined ? floor : Math.max(a.logprobs[i]!, floor)) / T - lseA;
-    };
+    const floorS = floor / T - lseS;
 
-    const deltaPath = logpS(step.token) - logpA(step.token);
+    const deltaPath = (sTaken >= 0 ? logpS[sTaken]! : floorS) - logpAof(step.token);
 
-    // A_t: the ancestor's top-k_cov tokens by log-prob.
+    // A_t: the ancestor's top-k_cov tokens by log-prob; S's mass on them from its top-K. Both masses
+    // use the same formula, exp(log p^T), so identical distributions give G_cov = 0 exactly (a
+    // rounding-level positive G_cov would count as J > 0 in spread).
     let massA = 0;
     let massS = 0;
-    const cov = this.topIndices(a.logprobs, this.opts.kCov);
-    for (let c = 0; c < cov.length; c++) {
-      const i = cov[c]!;
+    const kCov = Math.min(this.opts.kCov, KA);
+    const cov = isSortedDescending(a.logprobs) ? null : this.topIndices(a.logprobs, kCov);
+    const pFloorS = Math.exp(floorS);
+    for (let c = 0; c < kCov; c++) {
+      const i = cov ? cov[c]! : c;
       massA += Math.exp(Math.max(a.logprobs[i]!, floor) / T - lseA);
-      massS += Math.exp(logpS(a.ids[i]!));
+      const j = this.sIndex.get(a.ids[i]!);
+      massS += j >= 0 ? Math.exp(logpS[j]!) : pFloorS;
     }
     const eps = this.opts.epsilon;
     const gcov = Math.log((massA + eps) / (massS + eps));
 
     let kl = 0;
-    for (let i = 0; i < s.logprobs.length; i++) {
-      const logp = Math.max(s.logprobs[i]!, floor) / T - lseS;
-      const p = Math.exp(logp);
-      if (p > 0) kl += p * (logp - logpA(s.ids[i]!));
+    for (let i = 0; i < K; i++) {
+      const p = pS[i]!;
+      if (p > 0) kl += p * (logpS[i]! - logpAof(s.ids[i]!));
     }
 
     out.paired = true;
@@ -170,63 +224,43 @@ export class TokenSignalComputer {
     return out;
   }
 
-  /** Indices of the k largest values (all of them when there are ≤ k); order not guaranteed. */
-  private topIndices(values: ArrayLike<number>, k: number): ArrayLike<number> {
-    const n = values.length;
-    const idx = this.sortScratch;
-    idx.length = n;
-    for (let i = 0; i < n; i++) idx[i] = i;
-    if (n <= k) return idx;
-    if (!isSortedDescending(values)) idx.sort((x, y) => values[y]! - values[x]!);
+  /** Indices of the k largest values of an unsorted slice. */
+  private topIndices(values: ArrayLike<number>, k: number): number[] {
+    const idx = this.order;
+    idx.length = values.length;
+    for (let i = 0; i < values.length; i++) idx[i] = i;
+    idx.sort((x, y) => values[y]! - values[x]!);
     idx.length = k;
     return idx;
   }
 
-  private meanOfLargest(values: ArrayLike<number>, k: number, floor: number): number {
-    const top = this.topIndices(values, k);
-    if (top.length === 0) return NaN;
+  private meanOfLargest(values: ArrayLike<number>, n: number, sorted: boolean, k: number, floor: number): number {
+    const m = Math.min(k, n);
+    if (m === 0) return NaN;
+    const top = sorted ? null : this.topIndices(values, m);
     let sum = 0;
-    for (let i = 0; i < top.length; i++) sum += Math.max(values[top[i]!]!, floor);
-    return sum / top.length;
+    for (let i = 0; i < m; i++) sum += Math.max(values[top ? top[i]! : i]!, floor);
+    return sum / m;
   }
 }
 
-function indexSlice(slice: TopKSlice, index: Map<number, number>): void {
-  index.clear();
-  // First occurrence wins if a server repeats an id.
-  for (let i = slice.ids.length - 1; i >= 0; i--) index.set(slice.ids[i]!, i);
-}
-
-function checkSlice(slice: TopKSlice, which: string, position: number, floor: number): void {
-  if (slice.ids.length !== slice.logprobs.length) {
-    throw new InvalidLogprobError(
-      `position ${position}: ${which} top-K has ${slice.ids.length} ids but ${slice.logprobs.length} log-probs`,
-    );
+/** Validates a slice and returns its length. */
+function checkSlice(slice: TopKSlice, which: string, position: number): number {
+  const n = slice.logprobs.length;
+  if (slice.ids.length !== n) {
+    throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${slice.ids.length} ids but ${n} log-probs`);
   }
-  for (let i = 0; i < slice.logprobs.length; i++) {
+  for (let i = 0; i < n; i++) {
     const lp = slice.logprobs[i]!;
     // NaN fails the comparison; −Infinity is a valid (zero-probability) log-prob, clamped to the floor.
     if (!(lp <= 1e-6)) {
       throw new InvalidLogprobError(
         `position ${position}: ${which} log-prob #${i} is ${lp}; expected a finite value ≤ 0 (natural log). ` +
-          `Check the endpoint's logprobs output; values below ${floor} are clamped to the floor.`,
+          'Check the endpoint\'s logprobs output; values below the floor are clamped to it.',
       );
     }
   }
-}
-
-/** Log-probs clamped to the floor, without copying when nothing needs clamping. */
-function clampView(values: ArrayLike<number>, floor: number): ArrayLike<number> {
-  for (let i = 0; i < values.length; i++) {
-    if (values[i]! < floor) return Array.from(values, (v) => Math.max(v, floor));
-  }
-  return values;
-}
-
-function minOf(values: ArrayLike<number>, floor: number): number {
-  let m = Infinity;
-  for (let i = 0; i < values.length; i++) m = Math.min(m, values[i]!);
-  return m === Infinity ? floor : Math.max(m, floor);
+  return n;
 }
 
 function isSortedDescending(values: ArrayLike<number>): boolean {

@@ -1,0 +1,41 @@
+// A deterministic pool of token positions (K = 100 specialist + 20 ancestor log-probs each),
+// generated with a 32-bit LCG that scripts/bench/features_numpy.py reproduces exactly.
+export const K = 100;
+export const KA = 20;
+export const V = 400;
+export const P = 4096;
+export const STRIDE = 7919;
+export const L = 1000; // positions per rollout
+
+export function makePool() {
+  let s = 12345;
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
+  return Array.from({ length: P }, () => {
+    const ids = new Int32Array(K);
+    const lp = new Float64Array(K);
+    const used = new Set();
+    for (let i = 0; i < K; i++) {
+      let id;
+      do id = Math.floor(rnd() * V);
+      while (used.has(id));
+      used.add(id);
+      ids[i] = id;
+    }
+    let acc = 0;
+    for (let i = 0; i < K; i++) lp[i] = acc -= rnd() * 0.5 + 0.01;
+    const aids = new Int32Array(KA);
+    const alp = new Float64Array(KA);
+    const aused = new Set();
+    for (let i = 0; i < KA; i++) {
+      let id;
+      do id = rnd() < 0.7 ? ids[Math.floor(rnd() * K)] : Math.floor(rnd() * V);
+      while (aused.has(id));
+      aused.add(id);
+      aids[i] = id;
+    }
+    let b = 0;
+    for (let i = 0; i < KA; i++) alp[i] = b -= rnd() * 0.6 + 0.01;
+    const token = ids[rnd() < 0.8 ? 0 : 1];
+    return { token, specialist: { ids, logprobs: lp }, ancestor: { ids: aids, logprobs: alp } };
+  });
+}
