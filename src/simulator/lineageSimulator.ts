@@ -306,7 +306,7 @@ export function sampleSync(sim: LineageSimulator, role: Role, prompt: readonly n
 }
 
 /** Top-K at every position from `from` on of `sequence` (a prefill), the actual token included. */
-export function scoreSync(sim: LineageSimulator, role: Role, sequence: readonly number[], from: number, topK: number): TopKSlice[] {
+function scoreSync(sim: LineageSimulator, role: Role, sequence: readonly number[], from: number, topK: number): TopKSlice[] {
   const split = sim.split(sequence.slice(0, from));
   const world = sim.worldOf(split.prompt);
   const generated = [...split.generated];
@@ -345,7 +345,7 @@ function withToken(top: TopKSlice, dist: TopKSlice, token: number): TopKSlice {
 }
 
 /** The rank (1-based) of a token in a full distribution; one past the support when absent. */
-export function rankIn(dist: TopKSlice, token: number): number {
+function rankIn(dist: TopKSlice, token: number): number {
   const i = Array.from(dist.ids).indexOf(token);
   return i >= 0 ? i + 1 : dist.ids.length + 1;
 }

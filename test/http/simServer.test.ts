@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAICompatibleModel } from '../../src/http/openAiCompatibleModel.js';
+import { ChatResponseSchema, CompletionResponseSchema, ModelsResponseSchema } from '../../src/http/vllmDialect.js';
 import { startSimServer } from '../../src/http/simServer.js';
 import { LineageSimulator } from '../../src/simulator/lineageSimulator.js';
 import { simPrompts } from '../../src/simulator/simPrompts.js';
@@ -20,7 +21,7 @@ const post = async (path: string, body: unknown) => {
 
 describe('serve-sim speaks vLLM\'s dialect', () => {
   it('lists the specialist and the ancestor', async () => {
-    const body = (await (await fetch(`${server.url}/models`)).json()) as { data: { id: string }[] };
+    const body = ModelsResponseSchema.parse(await (await fetch(`${server.url}/models`)).json());
     expect(body.data.map((m) => m.id)).toEqual(['sim-specialist', 'sim-ancestor']);
   });
 
@@ -29,6 +30,7 @@ describe('serve-sim speaks vLLM\'s dialect', () => {
       model: 'sim-specialist', prompt: 'Compute 12 + 7 - 3.', n: 3, seed: 4, temperature: 0.6, max_tokens: 64, logprobs: 5, return_tokens_as_token_ids: true,
     });
     expect(status).toBe(200);
+    expect(CompletionResponseSchema.safeParse(body).success).toBe(true);
     expect(body.object).toBe('text_completion');
     expect(body.choices).toHaveLength(3);
     const c = body.choices[0];
@@ -61,6 +63,7 @@ describe('serve-sim speaks vLLM\'s dialect', () => {
       model: 'sim-specialist', messages: [{ role: 'user', content: 'Compute 3 * 4 + 1.' }], logprobs: true, top_logprobs: 3, seed: 2, temperature: 0.6,
     });
     expect(status).toBe(200);
+    expect(ChatResponseSchema.safeParse(body).success).toBe(true);
     expect(body.choices[0].message.content).toMatch(/Answer: -?\d+$/);
     const first = body.choices[0].logprobs.content[0];
     expect(first).toMatchObject({ token: 'Step', logprob: expect.any(Number) });
