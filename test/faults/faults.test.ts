@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'recov-faults-'));
 const problems = readFileSync('examples/sim-problems.csv', 'utf8').trim().split('\n').slice(1);
 
 /** A suite config (in the repo root, so package: references resolve) against an endpoint. */
-function suite(name: string, url: string, tests: string[], extra = '', timeoutMs = 1500): string {
+function suite(name: string, url: string, tests: string[], extra = '', timeoutMs = 3000): string {
   const csv = join(dir, `${name}.csv`);
   writeFileSync(csv, ['question,answer', ...tests].join('\n') + '\n');
   const cfg = `tmp-${name}-${process.pid}.yaml`;
@@ -57,7 +57,7 @@ describe('endpoint faults leave a named error on the affected row and a complete
       expect(r.code, r.stderr).not.toBe(null);
       const rows = JSON.parse(readFileSync(out, 'utf8')).results.results as any[];
       const byFault = (f: string) => rows.find((x) => String(x.vars.question).includes(`FAULT:${f}`));
-      expect(byFault('timeout').error).toMatch(/EndpointTimeoutError: .* did not answer within 1500 ms \(gave up after 2 attempts\)/);
+      expect(byFault('timeout').error).toMatch(/EndpointTimeoutError: .* did not answer within 3000 ms \(gave up after 2 attempts\)/);
       expect(byFault('500').error).toMatch(/EndpointHttpError: .*HTTP 500: engine crashed/);
       expect(byFault('truncate').error).toMatch(/TruncatedResponseError: .*not complete JSON/);
       expect(byFault('nan').error).toMatch(/MalformedResponseError: .*NaN or Infinity/);

@@ -59,7 +59,7 @@ function inject(fault: Fault, res: ServerResponse, body: { n?: number; prompt?: 
   const completion = (choices: unknown[]) => JSON.stringify({ id: 'cmpl-fault', object: 'text_completion', created: 0, model: 'sim-specialist', choices, usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 } });
   switch (fault) {
     case 'timeout':
-      setTimeout(() => send(res, 200, completion([])), 6000).unref();
+      setTimeout(() => send(res, 200, completion([])), 10_000).unref();
       return;
     case '429':
       return send(res, 429, JSON.stringify({ object: 'error', message: 'rate limited', type: 'RateLimitError', code: 429 }), { 'retry-after': '0' });
