@@ -2,7 +2,7 @@ import { InputError } from '../io/inputError.js';
 import { gateCommand } from './gateCommand.js';
 import { probeCommand } from './probeCommand.js';
 import { reportCommand } from './reportCommand.js';
-import { ROUTE_USAGE, routeCommand } from './routeCommand.js';
+import { routeCommand } from './routeCommand.js';
 import { serveSimCommand } from './serveSimCommand.js';
 import { validateCommand } from './validateCommand.js';
 
@@ -48,4 +48,3 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
   }
 }
 
-export { ROUTE_USAGE };

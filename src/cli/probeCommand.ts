@@ -4,8 +4,7 @@ import { InputError } from '../io/inputError.js';
 import { writeFeatureTable } from '../io/writeFeatureTable.js';
 import { JournalMismatchError } from '../probe/probeJournal.js';
 import { probeSimulated } from '../probe/probeSimulated.js';
-import { parseMix } from '../simulator/mechanisms.js';
-import { intOption } from './options.js';
+import { intOption, mixOption } from './options.js';
 
 export const PROBE_USAGE = `Usage: recoverability probe --sim [--problems N] [--seed S] [--mix ...] [--samples K] [--attempts 3] --out profiles.csv
 
@@ -52,12 +51,7 @@ export async function probeCommand(argv: string[], out: (s: string) => void, err
   if (!values.out) throw new InputError('probe needs --out FILE for the labelled feature table');
   if (values.continuation !== 'temperature' && values.continuation !== 'greedy') throw new InputError(`--continuation is temperature or greedy, got "${values.continuation}"`);
   if (values.junction !== 'replay' && values.junction !== 'online') throw new InputError(`--junction is replay or online, got "${values.junction}"`);
-  let mix;
-  try {
-    mix = values.mix ? parseMix(values.mix) : undefined;
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const mix = mixOption(values.mix);
   const started = Date.now();
   const result = await probeSimulated({
     problems: intOption('--problems', values.problems, 1, 1_000_000),

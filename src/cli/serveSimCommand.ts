@@ -2,8 +2,7 @@ import { parseArgs } from 'node:util';
 import { startSimServer } from '../http/simServer.js';
 import { InputError } from '../io/inputError.js';
 import { LineageSimulator } from '../simulator/lineageSimulator.js';
-import { parseMix } from '../simulator/mechanisms.js';
-import { intOption } from './options.js';
+import { intOption, mixOption } from './options.js';
 
 export const SERVE_SIM_USAGE = `Usage: recoverability serve-sim [--port N] [--host 127.0.0.1] [--seed S] [--mix easy=0.3,demoted=0.7]
 
@@ -33,12 +32,7 @@ export async function serveSimCommand(argv: string[], out: (s: string) => void):
   }
   const port = intOption('--port', values.port, 0, 65535);
   const seed = intOption('--seed', values.seed);
-  let mix;
-  try {
-    mix = values.mix ? parseMix(values.mix) : undefined;
-  } catch (err) {
-    throw new InputError((err as Error).message);
-  }
+  const mix = mixOption(values.mix);
   const simulator = new LineageSimulator({ seed, ...(mix ? { mix } : {}) });
   let server;
   try {

@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import { LABELS } from '../core/contracts/operators.js';
 import { InputError } from '../io/inputError.js';
-import { parseMix } from '../simulator/mechanisms.js';
 import { validateSimulated } from '../validate/validateSimulated.js';
 import { table } from './formatRoute.js';
-import { intOption } from './options.js';
+import { intOption, mixOption } from './options.js';
 
 export const VALIDATE_USAGE = `Usage: recoverability validate --sim [--problems N] [--seed S] [--mix ...] [--budget-max 50] [--json]
 
@@ -34,12 +33,7 @@ export async function validateCommand(argv: string[], out: (s: string) => void):
     return 0;
   }
   if (!values.sim) throw new InputError(`validate needs --sim (the study runs on the embedded simulator)\n\n${VALIDATE_USAGE}`);
-  let mix;
-  try {
-    mix = values.mix ? parseMix(values.mix) : undefined;
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const mix = mixOption(values.mix);
   const r = await validateSimulated({
     problems: intOption('--problems', values.problems, 10, 100_000),
     seed: intOption('--seed', values.seed),
