@@ -6,7 +6,7 @@ import { PolicySchema } from '../../src/core/policy/policySchema.js';
 import { OPS, population, uniformRates, type Op } from './population.js';
 
 const SOURCE = { path: 'synthetic', sha256: '0' };
-const rates = (base: number, over: Partial<Record<Op, number>>) => ({ ...uniformRates(base), ...over });
+const rates = (base: number, over: Partial<Record<Op, number>> = {}) => ({ ...uniformRates(base), ...over });
 
 /** Lineage-like: where the ancestor can do the problem, dense steer rescues; where it cannot, retry does best. */
 const thresholdPopulation = (seed: number) =>

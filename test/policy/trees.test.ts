@@ -57,9 +57,10 @@ describe('fitPolicyTree (depth ≤ 2, the operator with the best mean label-spli
         if (leaves.reduce((s, l) => s + l.n, 0) !== rows.length) return false;
         const routed = rows.reduce((s, r) => {
           const l = landOn(tree, r.signals);
-          return s + ('leaf' in l ? r.rescue[l.leaf.route as 'retry']! : NaN);
+          if (!('leaf' in l)) return NaN;
+          return s + (l.leaf.route === 'stop' ? 0 : r.rescue[l.leaf.route as 'retry']!);
         }, 0);
-        const bestFixed = Math.max(...(['retry', 'dense_steer'] as const).map((op) => rows.reduce((s, r) => s + r.rescue[op], 0)));
+        const bestFixed = Math.max(...(['retry', 'dense_steer'] as const).map((op) => rows.reduce((s, r) => s + r.rescue[op]!, 0)));
         return routed >= bestFixed - 1e-9;
       }),
       { numRuns: 200 },

@@ -61,7 +61,7 @@ interface Row {
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-const points = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`);
+const points = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`);
 const interval = (e: EstimateJson) => `${pct(e.mean)} [${pct(e.lo)}, ${pct(e.hi)}]`;
 const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 const toJson = (e: Estimate): EstimateJson => ({ mean: orNull(e.mean), lo: orNull(e.lo), hi: orNull(e.hi), n: e.n });

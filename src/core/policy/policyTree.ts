@@ -27,13 +27,17 @@ export interface PolicyTrainingRow {
 }
 
 export interface PolicyTreeOptions {
-  /** Depth of the tree, 0 (one operator for all) to 2 (at most four leaves). Default 2. */
+  /** Depth of the tree, 0 (one route for all) to 2 (at most four leaves). Default 2. */
   maxDepth?: number;
   /** Fewest training rows a leaf may hold. Default 5. */
   minLeaf?: number;
   /** Candidate thresholds per signal: its quantiles at k/(q+1), k = 1…q. Default 24. */
   thresholds?: number;
-  /** A leaf whose best operator rescues under this mean share routes to `stop`. Default 0.05. */
+  /**
+   * The price of routing a row to an operator, in rescue: an operator earns rescue − stopBelow
+   * per row and `stop` earns 0, so a leaf whose best operator rescues under this share stops.
+   * Default 0.05 (Eq. 2's minimum gain).
+   */
   stopBelow?: number;
   /**
    * Cost-complexity: each split must add at least this share of the training rows in rescued
@@ -45,17 +49,18 @@ export interface PolicyTreeOptions {
 const EPS = 1e-9;
 
 /**
- * A policy tree (Athey & Wager's "policy learning" with a depth-≤2 tree, as R's policytree):
- * among all trees of depth ≤ maxDepth with splits `signal < threshold` on the given signals and
- * leaves of ≥ minLeaf rows, the one that maximizes Σ_leaves max_op Σ_{rows in leaf} rescue(row,
- * op) − splitCost·n·(splits) — each leaf routes to the operator with the best mean label-split
- * rescue over its rows, and a split must pay for itself (cost-complexity, as CART's pruning).
- * The search is exact over the threshold grid (a depth-2 tree's children are independent given
- * the root split). A split is kept only when it strictly raises the total; a leaf whose best
- * mean is under `stopBelow` routes to `stop`, and two sibling leaves with the same route merge.
- * Ties between operators go to the earlier one in `operators`. Written here because ml-cart's
- * trees split by class impurity or squared error on one target; none of them maximizes a
- * per-leaf choice among several rewards. Throws on an empty training set or a missing signal.
+ * A policy tree (policy learning with a shallow tree, as R's policytree): among all trees of
+ * depth ≤ maxDepth with splits `signal < threshold` on the given signals and leaves of ≥
+ * minLeaf rows, the one that maximizes
+ *   Σ_leaves max( max_op Σ_{rows in leaf} (rescue(row, op) − stopBelow), 0 ) − splitCost·n·splits,
+ * where rescue is the label-split rate: each leaf routes to the operator with the best mean
+ * rescue over its rows, or to `stop` when even that is under stopBelow; a split must pay for
+ * itself (cost-complexity, as CART's pruning). The search is exact over the threshold grid (a
+ * depth-2 tree's children are independent given the root split); a deeper tree is used only when
+ * strictly better; sibling leaves with the same route merge. Ties between operators go to the
+ * earlier one in `operators`. Written here because ml-cart's trees split by class impurity or
+ * squared error on one target; none maximizes a per-leaf choice among several rewards.
+ * Throws on an empty training set, an unknown depth, or a row missing a signal or a rate.
  */
 export function fitPolicyTree(
   rows: readonly PolicyTrainingRow[],
@@ -96,10 +101,15 @@ export function fitPolicyTree(
     for (const i of members) for (let o = 0; o < O; o++) s[o] = s[o]! + R[i]![o]!;
     return s;
   };
-  const bestOf = (s: readonly number[]) => {
-    let best = 0;
-    for (let o = 1; o < O; o++) if (s[o]! > s[best]! + EPS) best = o;
-    return { op: best, value: s[best]! };
+  /** The leaf's route (operator index, or −1 for stop) and its value, from the rescue sums of its m rows. */
+  const bestOf = (s: readonly number[], m: number) => {
+    let op = -1;
+    let value = 0;
+    for (let o = 0; o < O; o++) {
+      const v = s[o]! - stopBelow * m;
+      if (v > value + EPS) (op = o), (value = v);
+    }
+    return { op, value };
   };
 
   interface Candidate {
@@ -108,14 +118,13 @@ export function fitPolicyTree(
   }
   const leaf = (members: number[]): Candidate => {
     const s = sums(members);
-    const { op, value } = bestOf(s);
     const m = members.length;
+    const { op, value } = bestOf(s, m);
     const rescue = Object.fromEntries(operators.map((name, o) => [name, m > 0 ? s[o]! / m : 0]));
-    const route = m > 0 && value / m < stopBelow - EPS ? STOP : operators[op]!;
-    return { value, node: { leaf: { route, n: m, rescue } } };
+    return { value, node: { leaf: { route: op < 0 ? STOP : operators[op]!, n: m, rescue } } };
   };
 
-  /** Splits of `members` on signal f at each grid threshold that leaves ≥ minLeaf rows each side. */
+  /** Splits of the rows in `inSet` on signal f at each grid threshold that leaves ≥ minLeaf rows each side. */
   function* splitsOf(inSet: Uint8Array, f: number): Generator<{ t: number; below: number[]; above: number[] }> {
     const sorted = order[f]!.filter((i) => inSet[i] === 1);
     let k = 0;
@@ -127,11 +136,19 @@ export function fitPolicyTree(
     }
   }
 
-  /** Best penalized depth-1 value of a member set by prefix sums (no node built): for the depth-2 search. */
-  const bestStumpValue = (members: number[], inSet: Uint8Array): number => {
+  const membership = (members: readonly number[]) => {
+    const inSet = new Uint8Array(n);
+    for (const i of members) inSet[i] = 1;
+    return inSet;
+  };
+
+  /** Best penalized value of a tree of depth ≤ 1 on `members`, by prefix sums (no node built). */
+  const bestStumpValue = (members: number[]): number => {
     const total = sums(members);
-    let best = bestOf(total).value;
-    if (members.length < 2 * minLeaf) return best;
+    const m = members.length;
+    let best = bestOf(total, m).value;
+    if (m < 2 * minLeaf) return best;
+    const inSet = membership(members);
     for (let f = 0; f < X.length; f++) {
       const sorted = order[f]!.filter((i) => inSet[i] === 1);
       const prefix = new Array<number>(O).fill(0);
@@ -142,18 +159,19 @@ export function fitPolicyTree(
           for (let o = 0; o < O; o++) prefix[o] = prefix[o]! + R[i]![o]!;
         }
         if (k < minLeaf) continue;
-        if (sorted.length - k < minLeaf) break;
-        const v = bestOf(prefix).value + bestOf(total.map((x, o) => x - prefix[o]!)).value - lambda;
+        if (m - k < minLeaf) break;
+        const v = bestOf(prefix, k).value + bestOf(total.map((x, o) => x - prefix[o]!), m - k).value - lambda;
         if (v > best + EPS) best = v;
       }
     }
     return best;
   };
 
+  const childValue = (members: number[], depth: number): number => (depth === 0 ? bestOf(sums(members), members.length).value : bestStumpValue(members));
+
   /** The best split of `members` when each side then gets its best subtree of `childDepth`; values are penalized (− splitCost·n per split). */
   const bestSplit = (members: number[], childDepth: number) => {
-    const inSet = new Uint8Array(n);
-    for (const i of members) inSet[i] = 1;
+    const inSet = membership(members);
     let best: { value: number; f: number; t: number; below: number[]; above: number[] } | null = null;
     for (let f = 0; f < X.length; f++) {
       for (const s of splitsOf(inSet, f)) {
@@ -179,13 +197,6 @@ export function fitPolicyTree(
     const above = grow(chosen.split.above, chosen.childDepth);
     if ('leaf' in below.node && 'leaf' in above.node && below.node.leaf.route === above.node.leaf.route) return here;
     return { value: below.value + above.value - lambda, node: { signal: signals[chosen.split.f]!, threshold: chosen.split.t, below: below.node, above: above.node } };
-  };
-
-  const childValue = (members: number[], depth: number): number => {
-    if (depth === 0) return bestOf(sums(members)).value;
-    const inSet = new Uint8Array(n);
-    for (const i of members) inSet[i] = 1;
-    return bestStumpValue(members, inSet);
   };
 
   return grow(
