@@ -70,9 +70,10 @@ export function formatCalibration(policy: Policy, notes: readonly string[], out:
   lines.push(
     table([
       ['candidate', `all failures (${policy.probe.rows})`, `steerable (${nSteer})`, `vs always ${policy.choice.best_fixed} (points)`],
-      ...policy.candidates.map((x) => [x.name + (x.name === policy.choice.name ? ' *' : ''), x.available ? withInterval(x.rescue_all) : `— (${x.note})`, withInterval(x.rescue_steerable), diffInterval(x.vs_best_fixed)]),
+      ...policy.candidates.map((x) => [x.name + (x.name === policy.choice.name ? ' *' : ''), withInterval(x.rescue_all), withInterval(x.rescue_steerable), diffInterval(x.vs_best_fixed)]),
     ]),
   );
+  for (const x of policy.candidates) if (x.note) lines.push(`  ${x.name}: ${x.note}`);
   lines.push(`choice: ${policy.choice.name} — ${policy.choice.why}`);
   if (policy.route.kind === 'tree') {
     lines.push('the policy (refitted on every probed row):');
@@ -84,9 +85,10 @@ export function formatCalibration(policy: Policy, notes: readonly string[], out:
   lines.push(
     table([
       ['model', 'balanced accuracy', 'accuracy'],
-      ...policy.regime_estimate.candidates.map((x) => [x.name + (x.name === policy.regime.name ? ' *' : ''), x.available ? fixed3(x.balanced_accuracy) : `— (${x.note})`, x.available ? pct(x.accuracy) : '—']),
+      ...policy.regime_estimate.candidates.map((x) => [x.name + (x.name === policy.regime.name ? ' *' : ''), fixed3(x.balanced_accuracy), pct(x.accuracy)]),
     ]),
   );
+  for (const x of policy.regime_estimate.candidates) if (x.note) lines.push(`  ${x.name}: ${x.note}`);
   const ceil = policy.regime_estimate.ceiling;
   lines.push(
     ceil
