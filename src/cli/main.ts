@@ -1,4 +1,5 @@
 import { InputError } from '../io/inputError.js';
+import { calibrateCommand } from './calibrateCommand.js';
 import { gateCommand } from './gateCommand.js';
 import { probeCommand } from './probeCommand.js';
 import { reportCommand } from './reportCommand.js';
@@ -15,11 +16,12 @@ Commands:
   report <eval-output.json>           recoverability.json / .md / .html from a promptfoo output
   gate --baseline A --candidate B     compare two evals; exit 1 on a regime-shift regression
   validate --sim                      the paper's experiment on a simulated population
+  calibrate probe.csv --out policy.json  learn and choose the routing policy from a rescue probe
 
 Run "recoverability <command> --help" for a command's options.`;
 
 type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
-const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand, validate: validateCommand };
+const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand, validate: validateCommand, calibrate: calibrateCommand };
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 2 usage or input error (the message names
