@@ -1,16 +1,26 @@
 import { appendFile, readFile, truncate } from 'node:fs/promises';
 import { z } from 'zod';
 
+/** The phases of a probe (see rescueProbe.ts): label, fresh eval attempts, an independent re-probe. */
+export const PROBE_PHASES = ['label', 'eval', 'reprobe'] as const;
+export type ProbePhase = (typeof PROBE_PHASES)[number];
+
 /** One finished attempt, as appended to the journal (one JSON object per line). */
 export const AttemptEntrySchema = z.object({
   problem_id: z.string(),
   rollout: z.number().int().nonnegative(),
   operator: z.string(),
   attempt: z.number().int().nonnegative(),
+  /** Absent for the label phase (journals written before phases existed are label-only). */
+  phase: z.enum(PROBE_PHASES).optional(),
   success: z.boolean(),
   position: z.number().int().nullable(),
   token: z.number().int().nullable(),
   text: z.string().optional(),
+  /** What the attempt cost: tokens generated, tokens read (prompts, prefixes), requests. */
+  tokens: z.number().int().nonnegative().optional(),
+  prompt_tokens: z.number().int().nonnegative().optional(),
+  requests: z.number().int().nonnegative().optional(),
 });
 export type AttemptEntry = z.infer<typeof AttemptEntrySchema>;
 
@@ -19,8 +29,8 @@ export class JournalMismatchError extends Error {
   override readonly name = 'JournalMismatchError';
 }
 
-const key = (e: Pick<AttemptEntry, 'problem_id' | 'rollout' | 'operator' | 'attempt'>) =>
-  `${e.problem_id}\u0000${e.rollout}\u0000${e.operator}\u0000${e.attempt}`;
+const key = (e: Pick<AttemptEntry, 'problem_id' | 'rollout' | 'operator' | 'attempt' | 'phase'>) =>
+  `${e.phase ?? 'label'}\u0000${e.problem_id}\u0000${e.rollout}\u0000${e.operator}\u0000${e.attempt}`;
 
 /**
  * Where probe attempts go as they finish: an append-only JSONL file (each line written by one
@@ -81,8 +91,8 @@ export class ProbeJournal {
     return journal;
   }
 
-  get(problemId: string, rollout: number, operator: string, attempt: number): AttemptEntry | undefined {
-    return this.done.get(key({ problem_id: problemId, rollout, operator, attempt }));
+  get(problemId: string, rollout: number, operator: string, attempt: number, phase: ProbePhase = 'label'): AttemptEntry | undefined {
+    return this.done.get(key({ problem_id: problemId, rollout, operator, attempt, phase }));
   }
 
   get size(): number {
