@@ -159,11 +159,14 @@ export class RolloutProvider implements ApiProvider {
         return { unavailable: (err as Error).name };
       }
     };
-    this.served ??= (async () => {
-      const [specialist, ancestor] = await Promise.all([info(this.models.specialist, 'specialist'), info(this.models.ancestor, 'ancestor')]);
-      return { specialist, ancestor };
-    })();
-    this.served.catch(() => (this.served = null));
+    if (!this.served) {
+      const served = (async () => {
+        const [specialist, ancestor] = await Promise.all([info(this.models.specialist, 'specialist'), info(this.models.ancestor, 'ancestor')]);
+        return { specialist, ancestor };
+      })();
+      served.catch(() => (this.served = null)); // the next row asks again
+      this.served = served;
+    }
     return this.served;
   }
 

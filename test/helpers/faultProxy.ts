@@ -31,14 +31,13 @@ export interface ProxyRequest {
 }
 
 /**
- * A proxy on 127.0.0.1 in front of an in-process serve-sim: forwards every request, adds
- * `latencyMs`, records every request (kind, headers, parsed body), behaves like vLLM where
+ * A proxy on 127.0.0.1 in front of an in-process serve-sim: forwards every request, records every request (kind, headers, parsed body), behaves like vLLM where
  * `vllm` says, and for prompts containing "FAULT:<name>" injects that fault instead. With
  * `holdSamplesAfter: N` it forwards the first N sampling requests and holds later ones
  * unanswered (a deterministic point to kill a client at: `waitForHeld(k)`), until
  * `stopHolding()`. Every loop is bounded; it stops with close().
  */
-export async function startFaultProxy(options: { latencyMs?: number; seed?: number; vllm?: VllmBehaviour; holdSamplesAfter?: number } = {}) {
+export async function startFaultProxy(options: { seed?: number; vllm?: VllmBehaviour; holdSamplesAfter?: number } = {}) {
   const sim = await startSimServer({ simulator: new LineageSimulator({ seed: options.seed ?? 0 }) });
   const upstream = sim.url.replace(/\/v1$/, '');
   const vllm = options.vllm ?? {};
@@ -71,7 +70,6 @@ export async function startFaultProxy(options: { latencyMs?: number; seed?: numb
       const promptIds = Array.isArray(body.prompt) && typeof body.prompt[0] === 'number' ? (body.prompt as number[]) : null;
       const promptText = typeof body.prompt === 'string' ? body.prompt : promptIds ? decode(promptIds) : '';
       const fault = /FAULT:(\w+)/.exec(promptText)?.[1] as Fault | undefined;
-      await new Promise((r) => setTimeout(r, options.latencyMs ?? 0));
       if (isCompletion && fault && appliesTo(fault, body.model, scoring)) return inject(fault, req, res, body, scoring, send);
       if (isCompletion) {
         const refusal = vllmRefusal(vllm, body, promptIds);

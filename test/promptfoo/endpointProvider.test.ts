@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
@@ -138,14 +138,12 @@ describe('the rollout cache never costs paid rollouts, and never lies', () => {
     const res = await provider(p.url, { cache: path }).callApi(prompts[0]!);
     expect(res.error).toBeUndefined();
     expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(1);
-    const locked = dir();
-    chmodSync(locked, 0o500);
-    try {
-      if (process.getuid?.() === 0) return; // root writes anywhere: nothing to refuse
-      expect(() => provider(p.url, { cache: join(locked, 'sub', 'rollouts.jsonl') })).toThrow(/RolloutProvider config: cache: cannot write .*sub\/rollouts\.jsonl \(EACCES\); choose a path in a writable directory/);
-    } finally {
-      chmodSync(locked, 0o700);
-    }
+    // A directory that cannot be made (a file stands where it would go): refused when the
+    // provider is made, with the field named — not an ENOENT per row after paying for sampling.
+    const blocker = join(dir(), 'a-file');
+    writeFileSync(blocker, '');
+    expect(() => provider(p.url, { cache: join(blocker, 'sub', 'rollouts.jsonl') })).toThrow(/RolloutProvider config: cache: cannot write .*a-file\/sub\/rollouts\.jsonl \(ENOTDIR\); choose a path in a writable directory/);
+    expect(() => provider(p.url, { sidecar: join(blocker, 'traces.jsonl') })).toThrow(/RolloutProvider config: sidecar: cannot write .*a-file\/traces\.jsonl \(EEXIST\)/);
   });
 
   it('a corrupt line is skipped and counted, said once; the other rows still come from the cache', async () => {
