@@ -19,6 +19,8 @@ export interface VllmBehaviour {
   root?: Record<string, string>;
   /** `processed_logprobs`: sampled log-probs reported after temperature scaling (vLLM --logprobs-mode processed_logprobs; prompt_logprobs stay raw). */
   logprobsMode?: 'raw_logprobs' | 'processed_logprobs';
+  /** Models whose server does not do `prompt_logprobs` (SGLang, llama.cpp): such requests get a 400. */
+  noPromptLogprobs?: string[];
   /** The first `times` sampling requests get only the first `keep` choices. */
   dropChoices?: { keep: number; times: number };
 }
@@ -114,7 +116,8 @@ function appliesTo(fault: Fault, model: unknown, scoring: boolean): boolean {
 }
 
 /** vLLM's 400s for a request it refuses before running it, or null. */
-function vllmRefusal(vllm: VllmBehaviour, body: { logprobs?: unknown; prompt_logprobs?: unknown; max_tokens?: number }, promptIds: number[] | null): { message: string; param: string } | null {
+function vllmRefusal(vllm: VllmBehaviour, body: { logprobs?: unknown; prompt_logprobs?: unknown; max_tokens?: number; model?: string }, promptIds: number[] | null): { message: string; param: string } | null {
+  if (body.prompt_logprobs != null && vllm.noPromptLogprobs?.includes(String(body.model))) return { message: 'prompt_logprobs is not supported', param: 'prompt_logprobs' };
   // vllm/v1/engine/processor.py, _validate_logprobs (plus the VLLMValidationError suffix newer versions add)
   for (const [field, kind] of [['logprobs', 'sample'], ['prompt_logprobs', 'prompt']] as const) {
     const k = body[field];

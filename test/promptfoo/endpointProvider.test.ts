@@ -116,6 +116,15 @@ describe('the log-prob check: one sampled rollout scored by the specialist itsel
     expect(p.requests.filter((r) => r.kind === 'score' && r.body.model === 'sim-ancestor')).toHaveLength(0); // nothing spent on scoring either
     expect(said().filter((l) => l.includes('LogprobModeError') || l.includes('do not match'))).toHaveLength(1);
   });
+
+  it('a specialist without prompt_logprobs: three rows try, then the check is given up, said once; the rows keep their rollouts', async () => {
+    const p = await proxy({ noPromptLogprobs: ['sim-specialist'] });
+    const rp = new RolloutProvider({ config: { specialist: endpoint(p.url, 'sim-specialist'), samples: 2, topK: 3 } });
+    const results = await Promise.all([...prompts, 'Compute 8 + 1.', 'Compute 7 * 3.'].map((q) => rp.callApi(q)));
+    for (const res of results) expect(meta(res).rollouts).toHaveLength(2);
+    expect(p.requests.filter((r) => r.kind === 'score')).toHaveLength(3);
+    expect(said().filter((l) => /could not check that the specialist's sampled log-probs are raw \(scoring a rollout with the specialist failed: EndpointHttpError: .*HTTP 400: prompt_logprobs is not supported\)/.test(l))).toHaveLength(1);
+  });
 });
 
 describe('prompts are sent exactly', () => {
