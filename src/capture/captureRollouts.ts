@@ -3,7 +3,7 @@ import type { TokenStep } from '../core/contracts/tokenStep.js';
 import { RolloutFeatureAccumulator, type RolloutFeatureOptions } from '../core/features/rolloutFeatureAccumulator.js';
 import { extractAnswer } from '../core/grading/extractAnswer.js';
 import type { TopKSlice } from '../core/tokens/tokenSignals.js';
-import type { TokenModel } from '../models/tokenModel.js';
+import type { Generation, RequestStats, TokenModel } from '../models/tokenModel.js';
 
 export interface CaptureOptions {
   samples: number;
@@ -21,6 +21,13 @@ export interface CaptureOptions {
    * signals that remain and the reason in `issue`, instead of failing the whole capture.
    */
   degrade?: boolean;
+  /** Where HTTP backends count this capture's requests and retries. */
+  stats?: RequestStats;
+  /**
+   * Called with the sampled generations before any is scored; a throw ends the capture (used to
+   * check the server's log-probs before more is spent).
+   */
+  onSampled?: (generations: readonly Generation[]) => Promise<void>;
 }
 
 export interface CapturedRollout {
@@ -53,14 +60,16 @@ export async function captureRollouts(
     maxTokens: opts.maxTokens,
     topK: opts.topK,
     n: opts.samples,
+    ...(opts.stats ? { stats: opts.stats } : {}),
   });
+  await opts.onSampled?.(generations);
   return Promise.all(
     generations.map(async (g, index) => {
       let issue: string | undefined;
       let ancestorTopK: (TopKSlice | undefined)[] = [];
       if (ancestor) {
         try {
-          ancestorTopK = await ancestor.score(prompt, g.tokens, opts.ancestorTopK);
+          ancestorTopK = await ancestor.score(prompt, g.tokens, opts.ancestorTopK, opts.stats);
         } catch (err) {
           if (!opts.degrade) throw err;
           issue = `ancestor scoring failed (${(err as Error).name}: ${(err as Error).message}); trajectory features unavailable for this rollout`;

@@ -1,3 +1,4 @@
+import type { RequestStats } from '../models/tokenModel.js';
 import {
   EndpointError,
   EndpointHttpError,
@@ -7,6 +8,8 @@ import {
   redactUrl,
   TruncatedResponseError,
 } from './endpointErrors.js';
+import { redactSecrets } from './redact.js';
+import type { RetryBudget } from './retryBudget.js';
 
 export interface RetryPolicy {
   timeoutMs: number;
@@ -19,25 +22,43 @@ export interface RetryPolicy {
 
 export const RETRY_DEFAULTS: RetryPolicy = { timeoutMs: 60_000, maxRetries: 4, retryBaseMs: 250, maxRetryDelayMs: 20_000 };
 
+export interface RequestOptions {
+  /** Waits between attempts (tests record instead of waiting). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Shared cap on retries; a retry it refuses ends the request with the last error, naming the budget. */
+  budget?: RetryBudget;
+  /** Counts this request and its retries (for the row's metadata). */
+  stats?: RequestStats;
+  /** False when this call repeats a request whose answer was unusable (it is already counted, and its repeat was a retry). */
+  countAsRequest?: boolean;
+}
+
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * POSTs JSON (or GETs when body is undefined) and returns the parsed JSON body. Retries
  * timeouts, connection errors, truncated bodies, 429 and 5xx with exponential backoff and full
- * jitter, waiting at least what Retry-After asks (seconds or an HTTP date, capped). Other 4xx
- * fail at once with the server's own message. Every failure is a named EndpointError whose
- * message holds the redacted URL and never a header.
+ * jitter, waiting at least what Retry-After asks (seconds or an HTTP date, capped), while the
+ * retry budget allows. Other 4xx fail at once with the server's own message. Every failure is a
+ * named EndpointError whose message holds the redacted URL and the server's text with every
+ * credential removed (servers and proxies echo request headers in error bodies).
  */
-export async function postJson(
-  url: string,
-  body: unknown,
-  headers: Record<string, string>,
-  policy: RetryPolicy,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-): Promise<unknown> {
+export async function postJson(url: string, body: unknown, headers: Record<string, string>, policy: RetryPolicy, options: RequestOptions = {}): Promise<unknown> {
   const where = redactUrl(url);
+  const sleep = options.sleep ?? realSleep;
   let lastError: EndpointError | null = null;
+  if (options.countAsRequest !== false) {
+    options.budget?.countRequest();
+    if (options.stats) options.stats.requests++;
+  }
   for (let attempt = 0; attempt <= policy.maxRetries; attempt++) {
+    if (attempt > 0) {
+      if (options.budget && !options.budget.tryRetry()) {
+        throw lastError!.addDetail(`(gave up after ${lastError!.attempts} attempts: ${options.budget.describe()})`);
+      }
+      if (options.stats) options.stats.retries++;
+    }
     const attempts = attempt + 1;
     let waitAtLeast = 0;
     try {
@@ -61,7 +82,8 @@ export async function postJson(
             // Python servers write NaN/Infinity literals that JSON cannot carry: the server means it.
             throw new MalformedResponseError(`${where} sent NaN or Infinity (not valid JSON): the model returned non-finite log-probs`, where, attempts);
           }
-          lastError = new TruncatedResponseError(`${where} sent a body that is not complete JSON (${text.length} bytes, ends ${JSON.stringify(text.slice(-40))})`, where, attempts);
+          // Redact the whole body before cutting it: a cut could split a secret past recognition.
+          lastError = new TruncatedResponseError(`${where} sent a body that is not complete JSON (${text.length} bytes, ends ${JSON.stringify(redactSecrets(text).slice(-40))})`, where, attempts);
         }
       }
     } catch (err) {
@@ -80,9 +102,7 @@ export async function postJson(
       await sleep(Math.min(policy.maxRetryDelayMs, Math.max(waitAtLeast, backoff)));
     }
   }
-  const final = lastError!;
-  final.message = `${final.message} (gave up after ${final.attempts} attempts)`;
-  throw final;
+  throw lastError!.addDetail(`(gave up after ${lastError!.attempts} attempts)`);
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; 0 when absent or unparseable. */
@@ -94,14 +114,23 @@ export function retryAfterMs(header: string | null, now = Date.now()): number {
   return Number.isFinite(date) ? Math.max(0, date - now) : 0;
 }
 
-/** The server's error message (vLLM/OpenAI error bodies), shortened. */
-function serverMessage(text: string): string {
+/**
+ * The server's error message, shortened and redacted: vLLM's `{"error": {"message"}}` (and
+ * its older flat `{"message"}`), `{"error": "…"}` (its --api-key check), FastAPI's `{"detail"}`,
+ * or the start of a non-JSON body.
+ */
+export function serverMessage(raw: string): string {
+  // Redact the whole body before cutting it: a cut could split a secret past recognition.
+  const text = redactSecrets(raw);
+  let message: string | null = null;
   try {
-    const body = JSON.parse(text) as { message?: unknown; error?: { message?: unknown } };
-    const m = body.message ?? body.error?.message;
-    if (typeof m === 'string') return m.slice(0, 500);
+    const body = JSON.parse(text) as { message?: unknown; error?: unknown; detail?: unknown };
+    const nested = typeof body.error === 'object' && body.error !== null ? (body.error as { message?: unknown }).message : undefined;
+    const m = nested ?? body.message ?? body.error ?? body.detail;
+    if (typeof m === 'string') message = m.slice(0, 500);
+    else if (m !== undefined) message = JSON.stringify(m).slice(0, 500);
   } catch {
     // not JSON
   }
-  return text.slice(0, 200) || '(empty body)';
+  return message ?? (text.slice(0, 200) || '(empty body)');
 }

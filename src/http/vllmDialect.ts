@@ -101,10 +101,23 @@ export const ChatResponseSchema = z.object({
 });
 export type ChatResponse = z.output<typeof ChatResponseSchema>;
 
+/**
+ * GET /v1/models. vLLM's ModelCard (vllm/entrypoints/openai/engine/protocol.py) also reports
+ * `root` (the weights it loaded: a path or hub id) and `max_model_len`; other servers may omit them.
+ */
 export const ModelsResponseSchema = z.object({
   object: z.literal('list'),
-  data: z.array(z.object({ id: z.string(), object: z.literal('model') })),
+  data: z.array(
+    z.object({
+      id: z.string(),
+      object: z.literal('model'),
+      root: z.string().nullable().optional(),
+      parent: z.string().nullable().optional(),
+      max_model_len: z.number().int().positive().nullable().optional(),
+    }),
+  ),
 });
+export type ModelsResponse = z.output<typeof ModelsResponseSchema>;
 
 /** vLLM's error body. */
 export interface ErrorBody {
@@ -119,4 +132,28 @@ export interface ErrorBody {
 export function tokenIdOf(token: string): number | null {
   const m = /^token_id:(\d+)$/.exec(token);
   return m ? Number(m[1]) : null;
+}
+
+/**
+ * POST /tokenize (vLLM's TokenizeResponse: `count`, `max_model_len`, `tokens`, optional
+ * `token_strs`). llama.cpp's server answers `{"tokens": []}` to a field it does not read, so an
+ * empty tokenization of non-empty text is checked by the client.
+ */
+export const TokenizeResponseSchema = z.object({
+  tokens: z.array(z.number().int().nonnegative()),
+  count: z.number().int().nonnegative().optional(),
+  max_model_len: z.number().int().positive().nullable().optional(),
+});
+
+/** POST /detokenize. */
+export const DetokenizeResponseSchema = z.object({ prompt: z.string() });
+
+/**
+ * vLLM's 400 for more log-probs than `--max-logprobs` allows (vllm/v1/engine/processor.py,
+ * `_validate_logprobs`): "Requested sample logprobs of 50, which is greater than max allowed: 20"
+ * (or "prompt logprobs"). Returns the kind, what was asked and the cap, or null for other text.
+ */
+export function parseMaxLogprobsError(message: string): { kind: 'sample' | 'prompt'; requested: number; max: number } | null {
+  const m = /Requested (sample|prompt) logprobs of (\d+), which is greater than max allowed: (-?\d+)/i.exec(message);
+  return m ? { kind: m[1]!.toLowerCase() as 'sample' | 'prompt', requested: Number(m[2]), max: Number(m[3]) } : null;
 }

@@ -1,5 +1,11 @@
 import type { TopKSlice } from '../core/tokens/tokenSignals.js';
 
+/** Requests a call made and how many of its attempts were retries (filled in by HTTP backends). */
+export interface RequestStats {
+  requests: number;
+  retries: number;
+}
+
 /** Sampling parameters. Temperature 0 means greedy (argmax), as in vLLM. */
 export interface SampleParams {
   temperature: number;
@@ -10,7 +16,16 @@ export interface SampleParams {
   topK: number;
   /** Continuations to draw (default 1). */
   n?: number;
+  /** Where an HTTP backend counts this call's requests and retries. */
+  stats?: RequestStats;
 }
+
+/**
+ * A top-K slice that may also carry each token's rank in the full distribution (1 = most
+ * likely), parallel to `ids`: vLLM's `prompt_logprobs` report it, and an entry can hold the
+ * actual token below the top-k with its true rank.
+ */
+export type RankedTopKSlice = TopKSlice & { readonly ranks?: ArrayLike<number> };
 
 /** One generated continuation: exact token ids, each position's top-K (temperature-1 log-probs). */
 export interface Generation {
@@ -18,6 +33,11 @@ export interface Generation {
   topK: TopKSlice[];
   text: string;
   finishReason: 'stop' | 'length';
+  /**
+   * What ended it, when the backend says (vLLM's `stop_reason`): null → the end-of-sequence
+   * token; a number → that stop token id; a string → that stop string. Undefined when unknown.
+   */
+  stopReason?: number | string | null;
 }
 
 /**
@@ -36,9 +56,16 @@ export interface TokenModel {
    * Scores a given continuation after `prompt` in one prefill: the top-K at each continuation
    * position, and the continuation token's own log-prob included when it is outside the top-K.
    */
-  score(prompt: readonly number[], continuation: readonly number[], topK: number): Promise<TopKSlice[]>;
+  score(prompt: readonly number[], continuation: readonly number[], topK: number, stats?: RequestStats): Promise<RankedTopKSlice[]>;
   /** The top-K of the next token after `prefix` (for steering). */
   nextTopK(prefix: readonly number[], topK: number): Promise<TopKSlice>;
   /** Whether a token ends a generation (EOS), for token-by-token decoding. */
   isStop(token: number): boolean;
+  /** The longest prompt + output the model accepts (vLLM's max_model_len), when the backend says; null when unknown. */
+  maxModelLen?(): Promise<number | null>;
+  /**
+   * What the backend changed from what was asked, in plain words (e.g. a top-K lowered to the
+   * server's max_logprobs), each said once; callers report them with the results.
+   */
+  notices?(): readonly string[];
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EndpointConfigSchema } from '../http/openAiCompatibleModel.js';
+import { RetryBudgetSchema } from '../http/retryBudget.js';
 import { MixSchema } from '../simulator/mechanisms.js';
 
 /** The embedded lineage simulator ("sim" for short). */
@@ -43,6 +44,23 @@ export const RolloutProviderConfigSchema = z
     sidecar: z.string().optional(),
     /** A JSONL file of captured rows: an interrupted eval resumes from it without resampling. */
     cache: z.string().optional(),
+    /**
+     * Your own part of every cache key (e.g. a checkpoint hash): change it when the model changed
+     * in a way the server does not report (/v1/models' root and max_model_len are in the key already).
+     */
+    cacheKey: z.string().optional(),
+    /**
+     * Appended to every prompt before it is sent. promptfoo drops one trailing newline from every
+     * var value, so `'Q: 66+42*6=\n'` arrives as `'Q: 66+42*6='`; `promptSuffix: "\n"` puts it back.
+     */
+    promptSuffix: z.string().default(''),
+    /**
+     * Send this test var's value exactly as written in the test (before promptfoo renders it)
+     * as the prompt, instead of the rendered prompt; `promptSuffix` is still appended.
+     */
+    promptVar: z.string().min(1).optional(),
+    /** Retries all requests of this provider may spend: max(floor, fraction × requests so far). */
+    retryBudget: RetryBudgetSchema.default({ floor: 10, fraction: 0.1 }),
     /**
      * Retries of a whole row by promptfoo's scheduler, which reads this key (on 429s and
      * transient errors). Default 0: the endpoint client already retries with backoff and

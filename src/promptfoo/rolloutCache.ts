@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile, truncate } from 'node:fs/promises';
+import { z } from 'zod';
+import { ensureWritableFile } from './writablePath.js';
 
 /** What a cache entry keeps of a provider response. */
 export interface CachedResponse {
@@ -9,17 +11,35 @@ export interface CachedResponse {
   cost?: number;
 }
 
+const CacheLineSchema = z.object({
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  response: z.object({ output: z.unknown(), metadata: z.record(z.string(), z.unknown()) }).loose(),
+});
+
+/** Lines of the cache file that could not be read, skipped (their rows are sampled again). */
+export interface CorruptLines {
+  count: number;
+  /** 1-based line number of the first one. */
+  firstLine: number;
+}
+
 /**
  * An append-only JSONL cache of captured rows, so an eval killed mid-run loses no finished
  * rollout and a rerun resumes without resampling them (each row is one append, written before
- * the provider returns). Keys hash everything that determines a row's rollouts. A torn last line
- * from a kill is cut off when the file is first read.
+ * the provider returns). Keys hash everything that determines a row's rollouts. A torn last
+ * line from a kill is cut off when the file is first read; a corrupt line elsewhere is skipped
+ * and counted (`corrupt`), never fatal. The directory is created, and the file checked
+ * writable, when the cache is made — before anything is sampled.
  */
 export class RolloutCache {
   private entries: Promise<Map<string, CachedResponse>> | null = null;
   private writes: Promise<void> = Promise.resolve();
+  /** Set once the file has been read, when some lines were unreadable. */
+  corrupt: CorruptLines | null = null;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    ensureWritableFile(path, 'cache');
+  }
 
   static key(parts: unknown): string {
     return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
@@ -27,6 +47,11 @@ export class RolloutCache {
 
   async get(key: string): Promise<CachedResponse | undefined> {
     return (await this.load()).get(key);
+  }
+
+  /** Every key in the file (after the first read). */
+  async keys(): Promise<ReadonlySet<string>> {
+    return new Set((await this.load()).keys());
   }
 
   async put(key: string, response: CachedResponse): Promise<void> {
@@ -52,12 +77,14 @@ export class RolloutCache {
       }
       text.split('\n').forEach((line, i) => {
         if (line.trim() === '') return;
+        let parsed: z.output<typeof CacheLineSchema>;
         try {
-          const { key, response } = JSON.parse(line) as { key: string; response: CachedResponse };
-          map.set(key, response);
-        } catch (err) {
-          throw new Error(`rollout cache ${this.path}, line ${i + 1}: ${(err as Error).message}; remove the line or the file`);
+          parsed = CacheLineSchema.parse(JSON.parse(line));
+        } catch {
+          this.corrupt = { count: (this.corrupt?.count ?? 0) + 1, firstLine: this.corrupt?.firstLine ?? i + 1 };
+          return;
         }
+        map.set(parsed.key, parsed.response as CachedResponse);
       });
       return map;
     })();

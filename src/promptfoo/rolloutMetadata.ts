@@ -26,6 +26,13 @@ export const RolloutMetadataSchema = z.object({
       summary: RolloutSummarySchema.nullable(),
     }),
   ),
+  /**
+   * What was changed from the config for this row, in plain words (a top-K lowered to the
+   * server's max_logprobs, maxTokens lowered to the room max_model_len leaves, …).
+   */
+  notes: z.array(z.string()).default([]),
+  /** Retries this row's requests spent (they draw on the provider's retry budget). */
+  retries: z.number().int().nonnegative().default(0),
   /** Rollouts that could not be obtained (after retries), with the error. */
   errors: z.array(z.object({ index: z.number().int().nonnegative(), message: z.string() })),
   sidecar: z.string().nullable(),

@@ -1,21 +1,32 @@
-import { appendFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { ApiProvider, CallApiContextParams, ProviderResponse } from 'promptfoo';
 import { captureRollouts, type CapturedRollout } from '../capture/captureRollouts.js';
+import { compareLogprobs, describeLogprobMismatch } from '../capture/logprobConsistency.js';
 import { normalizeAnswer } from '../core/blackbox/answerDistribution.js';
 import { parseWith } from '../core/contracts/validate.js';
 import { extractAnswer } from '../core/grading/extractAnswer.js';
-import { OpenAICompatibleModel } from '../http/openAiCompatibleModel.js';
 import { seedOf } from '../core/random/seededRandom.js';
-import type { TokenModel } from '../models/tokenModel.js';
+import { LogprobModeError, ModelNotServedError, PromptTooLongError, redactUrl } from '../http/endpointErrors.js';
+import { OpenAICompatibleModel } from '../http/openAiCompatibleModel.js';
+import { redactSecrets } from '../http/redact.js';
+import { RetryBudget } from '../http/retryBudget.js';
+import type { Generation, RequestStats, TokenModel } from '../models/tokenModel.js';
 import { LineageSimulator } from '../simulator/lineageSimulator.js';
 import type { Mix } from '../simulator/mechanisms.js';
 import { type RolloutProviderConfig, RolloutProviderConfigSchema } from './providerConfig.js';
 import { RolloutCache } from './rolloutCache.js';
 import { METADATA_KEY, type RolloutMetadata } from './rolloutMetadata.js';
+import { RolloutSidecar } from './rolloutSidecar.js';
 
 type ModelSpec = RolloutProviderConfig['specialist'];
+type TokenSpec = Exclude<ModelSpec, { type: 'provider' }>;
+
+/** What the servers report about the two models; part of every cache key. */
+type ServedIdentity = Record<'specialist' | 'ancestor', { root: string | null; max_model_len: number | null } | { unavailable: string } | null>;
+
+/** Rows that may try the log-prob check and find it inconclusive before it is given up. */
+const LOGPROB_CHECK_TRIES = 3;
 
 /**
  * A promptfoo provider that samples K rollouts per test (concurrently, in one request for
@@ -23,21 +34,35 @@ type ModelSpec = RolloutProviderConfig['specialist'];
  * with every rollout's text, answer and compact summary under `metadata.recoverability`.
  * Usable as `file://…/rolloutProvider.js` (default export) or
  * `package:promptfoo-recoverability:RolloutProvider`.
+ *
+ * With endpoints it first checks, once, that the specialist's sampled log-probs are raw (one
+ * sampled rollout scored by the specialist itself: other rows wait for the verdict, so a server
+ * in processed-log-prob mode costs one row, not the eval); lowers maxTokens to the room
+ * max_model_len leaves and top-K to the server's max_logprobs, saying so once on stderr and in
+ * each row's notes; draws every retry from one budget; and keeps the API key out of every text
+ * it returns.
  */
 export class RolloutProvider implements ApiProvider {
   readonly config: RolloutProviderConfig;
   private readonly providerId: string;
   private readonly models: { specialist: TokenModel | null; ancestor: TokenModel | null; blackBox: Promise<ApiProvider> | null };
-  private sidecarWrites: Promise<void> = Promise.resolve();
   private readonly cache: RolloutCache | null;
+  private readonly sidecar: RolloutSidecar | null;
+  private readonly budget: RetryBudget;
+  private served: Promise<ServedIdentity> | null = null;
+  private readonly logprobCheck = { done: false, tries: 0, gate: null as Promise<void> | null, release: () => {}, fatal: null as Error | null };
+  private readonly said = new Set<string>();
 
   constructor(options: { id?: string; label?: string; config?: unknown } = {}) {
     const config = parseWith(RolloutProviderConfigSchema, options.config ?? {}, 'RolloutProvider config');
     const at = (p: string | undefined) => (p === undefined ? undefined : resolve(config.basePath ?? '.', p));
     this.config = { ...config, sidecar: at(config.sidecar), cache: at(config.cache) };
-    this.cache = this.config.cache ? new RolloutCache(this.config.cache) : null;
+    const cache = this.config.cache ? new RolloutCache(this.config.cache) : null;
+    this.cache = cache;
+    this.sidecar = this.config.sidecar ? new RolloutSidecar(this.config.sidecar, cache ? () => cache.keys() : null) : null;
     this.providerId = options.id ?? `recoverability:${describe(this.config.specialist)}`;
-    this.models = buildModels(this.config);
+    this.budget = new RetryBudget(this.config.retryBudget);
+    this.models = buildModels(this.config, this.budget);
   }
 
   id(): string {
@@ -48,20 +73,22 @@ export class RolloutProvider implements ApiProvider {
     return `[RolloutProvider ${this.providerId}]`;
   }
 
-  async callApi(prompt: string, context?: CallApiContextParams): Promise<ProviderResponse> {
+  async callApi(rendered: string, context?: CallApiContextParams): Promise<ProviderResponse> {
     const started = Date.now();
     const repeat = context?.repeatIndex ?? 0;
-    const seed = seedOf('rollouts', this.config.seed, prompt, repeat);
-    const { basePath: _b, sidecar: _s, cache: _c, ...identity } = this.config;
-    const cacheKey = RolloutCache.key({ identity, prompt, repeat });
-    const hit = await this.cache?.get(cacheKey);
-    if (hit) {
-      const total = hit.tokenUsage?.total ?? 0;
-      return { output: hit.output, metadata: hit.metadata, cached: true, cost: 0, tokenUsage: { cached: total, total, numRequests: 0 }, latencyMs: Date.now() - started };
-    }
     try {
+      const prompt = this.promptOf(rendered, context);
+      const seed = seedOf('rollouts', this.config.seed, prompt, repeat);
+      const cacheKey = RolloutCache.key({ identity: cacheIdentity(this.config), served: await this.servedIdentity(), cacheKey: this.config.cacheKey ?? null, prompt, repeat });
+      const hit = await this.cache?.get(cacheKey);
+      this.reportFileRepairs();
+      if (hit) {
+        const total = hit.tokenUsage?.total ?? 0;
+        return { output: hit.output, metadata: hit.metadata, cached: true, cost: 0, tokenUsage: { cached: total, total, numRequests: 0 }, latencyMs: Date.now() - started };
+      }
       const result = this.models.blackBox ? await this.blackBoxRollouts(prompt, context) : await this.tokenRollouts(prompt, seed);
-      const { rollouts, unavailable, errors, tokenUsage, cost } = result;
+      const { rollouts, tokenUsage, cost } = result;
+      const errors = result.errors.map((e) => ({ ...e, message: redactSecrets(e.message) }));
       if (rollouts.length === 0) {
         return { error: `RolloutProvider: no rollout could be obtained: ${errors.map((e) => e.message).join('; ')}`, tokenUsage, cost, latencyMs: Date.now() - started };
       }
@@ -74,36 +101,140 @@ export class RolloutProvider implements ApiProvider {
         temperature: this.config.temperature,
         seed,
         capabilities: { logprobs: !this.models.blackBox, ancestor: this.models.ancestor !== null },
-        unavailable,
-        rollouts: rollouts.map((r) => ({ index: r.index, text: r.text, answer: r.answer, finish_reason: r.finishReason, tokens: r.tokens.length, summary: r.summary })),
+        unavailable: result.unavailable.map(redactSecrets),
+        notes: result.notes.map(redactSecrets),
+        retries: result.retries,
+        rollouts: rollouts.map((r) => ({
+          index: r.index,
+          text: r.text,
+          answer: r.answer,
+          finish_reason: r.finishReason,
+          tokens: r.tokens.length,
+          summary: r.summary,
+        })),
         errors,
         sidecar: this.config.sidecar ?? null,
         base_path: this.config.basePath ?? null,
       };
-      if (this.config.sidecar) await this.writeSidecar(prompt, repeat, seed, rollouts);
+      if (this.sidecar) {
+        await this.sidecar.append(cacheKey, sidecarLines(prompt, repeat, seed, rollouts));
+        const removed = this.sidecar.removedLines;
+        if (removed > 0) this.sayOnce('sidecar', `sidecar ${this.sidecar.path}: removed ${removed} line${removed === 1 ? '' : 's'} of rows an interrupted run traced but never cached; those rows are traced again as they are sampled`);
+      }
       const response = { output: chosen.text, metadata: { [METADATA_KEY]: metadata }, tokenUsage, cost };
       await this.cache?.put(cacheKey, response);
       return { ...response, latencyMs: Date.now() - started };
     } catch (err) {
       const e = err as Error;
-      return { error: `RolloutProvider: ${e.name}: ${e.message}`, latencyMs: Date.now() - started };
+      return { error: `RolloutProvider: ${e.name}: ${redactSecrets(e.message)}`, latencyMs: Date.now() - started };
     }
   }
 
+  /** The text sent: the rendered prompt, or the raw test var `promptVar`, then `promptSuffix`. */
+  private promptOf(rendered: string, context: CallApiContextParams | undefined): string {
+    const { promptVar, promptSuffix } = this.config;
+    if (promptVar === undefined) return rendered + promptSuffix;
+    const vars = (context?.test?.vars ?? {}) as Record<string, unknown>;
+    const raw = vars[promptVar];
+    if (typeof raw !== 'string') {
+      const names = Object.keys(vars).filter((k) => !k.startsWith('__'));
+      throw new Error(`promptVar is "${promptVar}", but this test has no string var of that name (its vars: ${names.join(', ') || 'none'}); name one of them, or remove promptVar to send the rendered prompt`);
+    }
+    return raw + promptSuffix;
+  }
+
+  /**
+   * What the endpoints report about their models (GET /v1/models, once): a model swapped behind
+   * the same URL and name changes every cache key. An unreachable ancestor is recorded as such
+   * (its scoring degrades the same way); an unreachable specialist fails the row.
+   */
+  private servedIdentity(): Promise<ServedIdentity> {
+    const info = async (model: TokenModel | null, role: 'specialist' | 'ancestor') => {
+      if (!(model instanceof OpenAICompatibleModel)) return null;
+      try {
+        const s = await model.servedModel();
+        return { root: s.root, max_model_len: s.maxModelLen };
+      } catch (err) {
+        if (role === 'specialist' || err instanceof ModelNotServedError) throw err;
+        return { unavailable: (err as Error).name };
+      }
+    };
+    if (!this.served) {
+      const served = (async () => {
+        const [specialist, ancestor] = await Promise.all([info(this.models.specialist, 'specialist'), info(this.models.ancestor, 'ancestor')]);
+        return { specialist, ancestor };
+      })();
+      served.catch(() => (this.served = null)); // the next row asks again
+      this.served = served;
+    }
+    return this.served;
+  }
+
+  /** Says once what the cache and sidecar repaired when they were first read. */
+  private reportFileRepairs(): void {
+    const corrupt = this.cache?.corrupt;
+    if (corrupt) {
+      this.sayOnce(
+        `cache:${this.cache!.path}`,
+        `rollout cache ${this.cache!.path}: skipped ${corrupt.count} unreadable line${corrupt.count === 1 ? '' : 's'} (the first is line ${corrupt.firstLine}); those rows are sampled again`,
+      );
+    }
+  }
+
+  private sayOnce(key: string, message: string): void {
+    if (this.said.has(key)) return;
+    this.said.add(key);
+    process.stderr.write(`recoverability: ${redactSecrets(message)}\n`);
+  }
+
+  /**
+   * Token-level rollouts. Until the specialist's log-probs have been checked (endpoints only),
+   * one row at a time samples and checks; the others wait, and after a failed check they fail
+   * with the same error without sampling.
+   */
   private async tokenRollouts(prompt: string, seed: number) {
+    const check = this.logprobCheck;
+    const needsCheck = this.config.specialist.type === 'endpoint';
+    for (;;) {
+      if (check.fatal) throw check.fatal;
+      if (!needsCheck || check.done) return this.capture(prompt, seed, false);
+      if (check.gate) {
+        await check.gate;
+        continue;
+      }
+      check.gate = new Promise<void>((r) => (check.release = r));
+      try {
+        return await this.capture(prompt, seed, true);
+      } finally {
+        check.gate = null;
+        check.release();
+      }
+    }
+  }
+
+  private async capture(prompt: string, seed: number, checkLogprobs: boolean) {
     const specialist = this.models.specialist!;
     const ancestor = this.models.ancestor ?? undefined;
+    const stats: RequestStats = { requests: 0, retries: 0 };
+    const notes: string[] = [];
     const ids = await specialist.tokenize(prompt);
+    const maxTokens = await this.roomFor(ids.length, notes);
     const rollouts = await captureRollouts(specialist, ancestor, ids, {
       samples: this.config.samples,
       temperature: this.config.temperature,
       topK: this.config.topK,
       ancestorTopK: this.config.ancestorTopK,
-      maxTokens: this.config.maxTokens,
+      maxTokens,
       seed,
       keepSteps: this.config.sidecar !== undefined,
       degrade: this.config.degradeOnAncestorError,
+      stats,
+      ...(checkLogprobs ? { onSampled: (gens: readonly Generation[]) => this.checkLogprobs(ids, gens, stats) } : {}),
     });
+    for (const notice of [...(specialist.notices?.() ?? []), ...(ancestor?.notices?.() ?? [])]) {
+      notes.push(notice);
+      this.sayOnce(`notice:${notice}`, notice);
+    }
     const unavailable = [...new Set(rollouts.flatMap((r) => (r.issue ? [r.issue] : [])))];
     if (!ancestor) unavailable.push('trajectory features (spread, concentration, logit dispersion): no ancestor configured; specialist-only signals are reported');
     const completion = rollouts.reduce((s, r) => s + r.tokens.length, 0);
@@ -114,7 +245,68 @@ export class RolloutProvider implements ApiProvider {
       total: ids.length + ancestorPrompt + completion,
       numRequests: 1 + (ancestor ? rollouts.length : 0),
     };
-    return { rollouts, unavailable, errors: [] as RolloutMetadata['errors'], tokenUsage, cost: 0 };
+    return { rollouts, unavailable, notes, retries: stats.retries, errors: [] as RolloutMetadata['errors'], tokenUsage, cost: 0 };
+  }
+
+  /**
+   * maxTokens, lowered to what max_model_len leaves: prompt + output + 1 ≤ max_model_len for the
+   * specialist and the ancestor (whose scoring prefill of prompt + output asks for one more token).
+   */
+  private async roomFor(promptTokens: number, notes: string[]): Promise<number> {
+    const { maxTokens } = this.config;
+    const lens = await Promise.all([this.models.specialist?.maxModelLen?.(), this.models.ancestor?.maxModelLen?.()]);
+    const known = lens.filter((l): l is number => typeof l === 'number');
+    if (known.length === 0) return maxTokens;
+    const limit = Math.min(...known);
+    const room = limit - promptTokens - 1;
+    const where = this.config.specialist.type === 'endpoint' ? redactUrl(this.config.specialist.baseUrl) : describe(this.config.specialist);
+    if (room < 1) {
+      throw new PromptTooLongError(`the prompt has ${promptTokens} tokens and max_model_len is ${limit}: no room for output (prompt + output + 1 ≤ max_model_len, so the ancestor can score the rollout)`, where, 1);
+    }
+    if (room >= maxTokens) return maxTokens;
+    notes.push(`maxTokens ${maxTokens} lowered to ${room}: the prompt has ${promptTokens} tokens and max_model_len is ${limit} (prompt + output + 1 ≤ max_model_len, so the ancestor can score the rollout)`);
+    this.sayOnce(
+      'maxTokens',
+      `maxTokens ${maxTokens} does not fit max_model_len ${limit} after some prompts: lowered per row to the room left (first: ${room} for a ${promptTokens}-token prompt); each such row says so in its metadata notes`,
+    );
+    return room;
+  }
+
+  /**
+   * Scores the longest sampled rollout under the specialist itself and compares the log-probs
+   * (compareLogprobs). Raw: done. Not raw: a LogprobModeError for this row and every later one.
+   * Inconclusive (too short, or the scoring failed): this row goes on, and the next row tries,
+   * up to LOGPROB_CHECK_TRIES rows.
+   */
+  private async checkLogprobs(prompt: readonly number[], generations: readonly Generation[], stats: RequestStats): Promise<void> {
+    const check = this.logprobCheck;
+    const specialist = this.models.specialist!;
+    const longest = generations.reduce((a, b) => (b.tokens.length > a.tokens.length ? b : a), generations[0]!);
+    const giveUp = (why: string) => {
+      if (++check.tries < LOGPROB_CHECK_TRIES) return;
+      check.done = true;
+      this.sayOnce('logprob-check', `could not check that the specialist's sampled log-probs are raw (${why}); features assume they are`);
+    };
+    if (!longest || longest.tokens.length < 2) return giveUp('the sampled rollouts were shorter than 2 tokens');
+    let scored;
+    try {
+      scored = await specialist.score(prompt, longest.tokens, this.config.topK, stats);
+    } catch (err) {
+      return giveUp(`scoring a rollout with the specialist failed: ${(err as Error).name}: ${(err as Error).message}`);
+    }
+    const result = compareLogprobs(longest.topK, longest.tokens, scored, this.config.temperature);
+    if (result.verdict === 'raw') {
+      check.done = true;
+      check.release(); // the waiting rows need not wait for this row's ancestor scoring
+      return;
+    }
+    if (result.verdict === 'inconclusive') return giveUp('too few comparable positions');
+    const spec = this.config.specialist as Extract<ModelSpec, { type: 'endpoint' }>;
+    const where = redactUrl(spec.baseUrl);
+    check.fatal = new LogprobModeError(describeLogprobMismatch(result, this.config.temperature, `${where} (model ${spec.model})`), where, 1);
+    this.sayOnce('logprob-check', check.fatal.message);
+    check.release();
+    throw check.fatal;
   }
 
   private async blackBoxRollouts(prompt: string, context: CallApiContextParams | undefined) {
@@ -153,18 +345,29 @@ export class RolloutProvider implements ApiProvider {
       `token-level signals: ${this.config.specialist.type === 'provider' ? this.config.specialist.id : 'the provider'} is black-box (no top-K log-probs); only pass@k and the answer distribution are reported`,
     ];
     if (errors.length > 0) unavailable.push(`${errors.length} of ${this.config.samples} rollouts failed and are listed under errors`);
-    return { rollouts, unavailable, errors, tokenUsage, cost };
-  }
-
-  private writeSidecar(prompt: string, repeat: number, seed: number, rollouts: CapturedRollout[]): Promise<void> {
-    const path = this.config.sidecar!;
-    const lines = rollouts.map((r) => JSON.stringify({ prompt_key: seedOf('prompt', prompt) >>> 0, repeat, seed, index: r.index, text: r.text, tokens: r.tokens, steps: r.steps ?? null })).join('\n') + '\n';
-    this.sidecarWrites = this.sidecarWrites.then(() => appendFile(path, lines));
-    return this.sidecarWrites;
+    return { rollouts, unavailable, notes: [] as string[], retries: 0, errors, tokenUsage, cost };
   }
 }
 
 export default RolloutProvider;
+
+function sidecarLines(prompt: string, repeat: number, seed: number, rollouts: CapturedRollout[]): Record<string, unknown>[] {
+  const promptKey = seedOf('prompt', prompt) >>> 0;
+  return rollouts.map((r) => ({ prompt_key: promptKey, repeat, seed, index: r.index, text: r.text, tokens: r.tokens, steps: r.steps ?? null }));
+}
+
+/**
+ * The config fields that decide a row's rollouts (the cache key's part from the config): not
+ * paths, retry and timeout settings, concurrency, headers or the key's variable.
+ */
+function cacheIdentity(config: RolloutProviderConfig) {
+  const model = (m: ModelSpec | undefined) => {
+    if (m?.type !== 'endpoint') return m ?? null;
+    return { type: m.type, baseUrl: m.baseUrl, model: m.model, stopTokenIds: m.stopTokenIds };
+  };
+  const { specialist, ancestor, samples, temperature, topK, ancestorTopK, maxTokens, seed, output, degradeOnAncestorError } = config;
+  return { specialist: model(specialist), ancestor: model(ancestor), samples, temperature, topK, ancestorTopK, maxTokens, seed, output, degradeOnAncestorError };
+}
 
 function describe(spec: ModelSpec): string {
   switch (spec.type) {
@@ -177,7 +380,7 @@ function describe(spec: ModelSpec): string {
   }
 }
 
-function buildModels(config: RolloutProviderConfig) {
+function buildModels(config: RolloutProviderConfig, budget: RetryBudget) {
   const spec = config.specialist;
   if (spec.type === 'provider') {
     if (config.ancestor) throw new Error('RolloutProvider config: "ancestor" needs a token-level specialist (type sim or endpoint); a black-box provider cannot be scored token by token');
@@ -191,10 +394,10 @@ function buildModels(config: RolloutProviderConfig) {
     if (!sims.has(key)) sims.set(key, new LineageSimulator({ seed: s.seed, ...(s.mix ? { mix: s.mix } : {}) }));
     return sims.get(key)!;
   };
-  const model = (m: Exclude<ModelSpec, { type: 'provider' }>, role: 'specialist' | 'ancestor'): TokenModel => {
+  const model = (m: TokenSpec, role: 'specialist' | 'ancestor'): TokenModel => {
     if (m.type === 'sim') return sim(m)[role];
     const { type: _t, ...endpoint } = m;
-    return new OpenAICompatibleModel(endpoint);
+    return new OpenAICompatibleModel(endpoint, process.env, { budget });
   };
   const specialist = model(spec, 'specialist');
   // With the simulator as specialist, its own ancestor is the default lineage partner.
