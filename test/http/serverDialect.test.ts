@@ -158,6 +158,17 @@ describe('completions: sampled tokens and raw log-probs', () => {
     expect(only.body.choices[0].logprobs.tokens).toHaveLength(specialist!.encode(PROMPT, true).length);
   });
 
+  it('without a seed the server picks one: two identical unseeded requests sample differently', async () => {
+    const a = await completion({ n: 4, temperature: 1, max_tokens: 100 });
+    const b = await completion({ n: 4, temperature: 1, max_tokens: 100 });
+    expect(a.body.choices.map((c: Json) => c.text)).not.toEqual(b.body.choices.map((c: Json) => c.text));
+  });
+
+  it('a prompt the model cannot take (numbers beyond the simulator\'s range) is a 400 saying why', async () => {
+    const r = await completion({ prompt: 'Compute 99999999 * 99999999.', seed: 1 });
+    expect(errorOf(r)).toMatchObject({ status: 400, type: 'BadRequestError', message: expect.stringMatching(/the simulator keeps values below/) });
+  });
+
   it('max_tokens 0 without echo is a 400', async () => {
     expect(errorOf(await completion({ max_tokens: 0 }))).toMatchObject({ status: 400, message: 'max_tokens must be at least 1, got 0. (parameter=max_tokens, value=0)', param: 'max_tokens' });
   });
