@@ -54,12 +54,24 @@ export function httpError(status: number, message: string): ServerError {
  * answers it (type "Bad Request", param the dotted location, "N validation error(s):" then one
  * line per issue; serve/exception_handling/handlers/validation.py). Each line names the field.
  */
-export function schemaError(issues: readonly z.core.$ZodIssue[]): ServerError {
+export function schemaError(raw: readonly z.core.$ZodIssue[]): ServerError {
+  const issues = raw.flatMap(unionBranch);
   const shown = issues.slice(0, 10);
   const lines = shown.map((i) => `  ${['body', ...i.path.map(String)].join('.')}: ${i.message}`);
   if (issues.length > shown.length) lines.push(`  ...and ${issues.length - shown.length} more errors`);
   const param = ['body', ...(issues[0]?.path.map(String) ?? [])].join('.');
   return new ServerError(400, `${issues.length} validation error${issues.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, 'Bad Request', param);
+}
+
+/**
+ * An issue of a union that no branch matched, as the issues of the branch that got furthest
+ * (deepest path, then fewest issues), so the message names the field inside it.
+ */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+  const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
+  return best.flatMap((i) => unionBranch({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
 }
 
 /** Python's str() of a number or string as vLLM prints it in messages: 3 → "3", a float 3.0 → "3.0". */

@@ -50,6 +50,8 @@ export const CompletionRequestSchema = z.object({
   echo: z.boolean().nullable().optional(),
   prompt_logprobs: z.number().int().nullable().optional(),
   add_special_tokens: z.boolean().default(true),
+  /** vLLM: also return `token_ids` (generated) and `prompt_token_ids` per choice. */
+  return_token_ids: z.boolean().nullable().optional(),
 });
 export type CompletionRequest = z.output<typeof CompletionRequestSchema>;
 

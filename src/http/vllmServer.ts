@@ -150,7 +150,8 @@ export function createVllmServer(options: VllmServerOptions): Server {
     for (const { ids, text, params } of jobs) {
       const promptEntries = promptLogprobs === null ? null : scorePromptEntries(model, ids, promptLogprobs);
       const seqs = await decodeSequences({ model, prompt: ids, params, seed: seedFor(params), logprobs: req.logprobs ?? null, signal });
-      const promptText = text ?? model.decode(ids);
+      // vLLM leaves the prompt's text out of an echo when token ids are returned.
+      const promptText = req.return_token_ids ? '' : (text ?? model.decode(ids));
       promptTokens += ids.length;
       for (const seq of seqs) {
         completionTokens += seq.tokens.length;
@@ -361,9 +362,9 @@ function completionChoice(
     logprobs: req.logprobs == null ? null : completionLogprobs(tokens, positions!, req.logprobs, name),
     finish_reason: seq.finishReason,
     stop_reason: seq.stopReason,
-    token_ids: null,
+    token_ids: req.return_token_ids ? seq.tokens : null,
     prompt_logprobs: promptEntries ? promptEntries.map((e) => (e ? promptLogprobsEntry(e, (id) => model.tokenText(id)) : null)) : null,
-    prompt_token_ids: null,
+    prompt_token_ids: req.return_token_ids ? ids : null,
   };
 }
 

@@ -169,6 +169,12 @@ describe('completions: sampled tokens and raw log-probs', () => {
     expect(errorOf(r)).toMatchObject({ status: 400, type: 'BadRequestError', message: expect.stringMatching(/the simulator keeps values below/) });
   });
 
+  it('return_token_ids adds token_ids and prompt_token_ids to each choice', async () => {
+    const c = (await completion({ seed: 2, max_tokens: 3, return_token_ids: true })).body.choices[0];
+    expect(c.prompt_token_ids).toEqual(specialist!.encode(PROMPT, true));
+    expect(c.token_ids).toHaveLength(3);
+  });
+
   it('max_tokens 0 without echo is a 400', async () => {
     expect(errorOf(await completion({ max_tokens: 0 }))).toMatchObject({ status: 400, message: 'max_tokens must be at least 1, got 0. (parameter=max_tokens, value=0)', param: 'max_tokens' });
   });
@@ -246,6 +252,9 @@ describe('max_model_len (400 for the simulator) and the vLLM validation path', (
     const wrongType = await fetch(`${server.url}/completions`, { method: 'POST', body: '{}' });
     expect(((await wrongType.json()) as Json).error.message).toContain("Only 'application/json' is allowed");
     expect(errorOf(await completion({ stream: true }))).toMatchObject({ status: 400, param: 'stream' });
+    // A field of a union (prompt or messages) is named inside the branch that got furthest.
+    expect(errorOf(await post('/tokenize', { model: 'sim-specialist', prompt: 5 }))).toMatchObject({ status: 400, param: 'body.prompt' });
+    expect(errorOf(await post('/tokenize', { model: 'sim-specialist', messages: [{ role: 5 }] }))).toMatchObject({ status: 400, param: 'body.messages.0.role' });
   });
 });
 
