@@ -4,7 +4,7 @@ import { gateCommand } from './gateCommand.js';
 import { probeCommand } from './probeCommand.js';
 import { reportCommand } from './reportCommand.js';
 import { routeCommand } from './routeCommand.js';
-import { serveSimCommand } from './serveSimCommand.js';
+import { serveCommand, serveSimCommand } from './serveCommand.js';
 import { validateCommand } from './validateCommand.js';
 
 const USAGE = `Usage: recoverability <command> [options]
@@ -12,7 +12,8 @@ const USAGE = `Usage: recoverability <command> [options]
 Commands:
   route <profiles.csv|records.json>   Eq. 2 taxonomy and the routing report on a feature table
   probe --sim --out profiles.csv      sample, featurize and rescue-probe a simulated population
-  serve-sim [--port N]                serve the lineage simulator in vLLM's OpenAI dialect
+  serve [--sim] [--port N]            serve models in vLLM's OpenAI dialect, as vLLM behaves
+  serve-sim [--port N]                the same as serve --sim (the lineage simulator)
   report <eval-output.json>           recoverability.json / .md / .html from a promptfoo output
   gate --baseline A --candidate B     compare two evals; exit 1 on a regime-shift regression
   validate --sim                      the paper's experiment on a simulated population
@@ -21,7 +22,7 @@ Commands:
 Run "recoverability <command> --help" for a command's options.`;
 
 type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
-const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand, validate: validateCommand, calibrate: calibrateCommand };
+const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, serve: serveCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand, validate: validateCommand, calibrate: calibrateCommand };
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 2 usage or input error (the message names

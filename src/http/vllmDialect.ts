@@ -8,37 +8,97 @@ import { z } from 'zod';
 const tokenIdsPrompt = z.array(z.number().int().nonnegative());
 export const PromptSchema = z.union([z.string(), tokenIdsPrompt, z.array(z.union([z.string(), tokenIdsPrompt])).min(1)]);
 
-export const CompletionRequestSchema = z.object({
-  model: z.string(),
-  prompt: PromptSchema,
-  n: z.number().int().min(1).max(256).default(1),
-  temperature: z.number().min(0).max(10).default(1),
+/**
+ * The sampling fields vLLM's completion and chat requests share (vllm/entrypoints/openai/
+ * completion/protocol.py, CompletionRequest). Only types are checked here; ranges are checked
+ * after generation-config defaults are merged, with vLLM's own messages (http/samplingParams.ts).
+ * A field left out (or null) takes the server's generation-config default, as in vLLM.
+ */
+const samplingFields = {
+  /** The served model name; vLLM serves its first model when it is left out. */
+  model: z.string().nullable().optional(),
+  n: z.number().int().default(1),
+  temperature: z.number().nullable().optional(),
+  top_p: z.number().nullable().optional(),
+  /** −1 or 0 turn top-k off. */
+  top_k: z.number().int().nullable().optional(),
+  min_p: z.number().nullable().optional(),
+  repetition_penalty: z.number().nullable().optional(),
+  presence_penalty: z.number().nullable().optional(),
+  frequency_penalty: z.number().nullable().optional(),
+  /** Sample i of n uses seed + i; −1 or null: the server picks one. */
   seed: z.number().int().nullable().optional(),
-  max_tokens: z.number().int().min(0).max(100_000).default(16),
-  logprobs: z.number().int().min(0).max(100).nullable().optional(),
-  echo: z.boolean().default(false),
-  prompt_logprobs: z.number().int().min(0).max(100).nullable().optional(),
-  return_tokens_as_token_ids: z.boolean().default(false),
+  stop: z.union([z.string(), z.array(z.string())]).nullable().optional(),
+  stop_token_ids: z.array(z.number().int()).nullable().optional(),
+  ignore_eos: z.boolean().default(false),
+  min_tokens: z.number().int().default(0),
+  include_stop_str_in_output: z.boolean().default(false),
+  return_tokens_as_token_ids: z.boolean().nullable().optional(),
+};
+
+export const CompletionRequestSchema = z.object({
+  ...samplingFields,
+  prompt: PromptSchema,
+  /** vLLM: null means the default, 16. */
+  max_tokens: z
+    .number()
+    .int()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? 16),
+  logprobs: z.number().int().nullable().optional(),
+  echo: z.boolean().nullable().optional(),
+  prompt_logprobs: z.number().int().nullable().optional(),
+  add_special_tokens: z.boolean().default(true),
+  /** vLLM: also return `token_ids` (generated) and `prompt_token_ids` per choice. */
+  return_token_ids: z.boolean().nullable().optional(),
 });
 export type CompletionRequest = z.output<typeof CompletionRequestSchema>;
 
 const contentPart = z.object({ type: z.string(), text: z.string().optional() });
+export const ChatMessageSchema = z.object({ role: z.string(), content: z.union([z.string(), z.array(contentPart)]).nullable().optional() });
 export const ChatRequestSchema = z.object({
-  model: z.string(),
-  messages: z.array(z.object({ role: z.string(), content: z.union([z.string(), z.array(contentPart)]).nullable() })).min(1),
-  n: z.number().int().min(1).max(256).default(1),
-  temperature: z.number().min(0).max(10).default(1),
-  seed: z.number().int().nullable().optional(),
-  max_tokens: z.number().int().min(1).max(100_000).nullable().optional(),
-  max_completion_tokens: z.number().int().min(1).max(100_000).nullable().optional(),
-  logprobs: z.boolean().default(false),
-  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
-  return_tokens_as_token_ids: z.boolean().default(false),
+  ...samplingFields,
+  messages: z.array(ChatMessageSchema).min(1),
+  max_tokens: z.number().int().nullable().optional(),
+  max_completion_tokens: z.number().int().nullable().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().nullable().optional(),
+  add_special_tokens: z.boolean().default(false),
 });
 export type ChatRequest = z.output<typeof ChatRequestSchema>;
 
-export const TokenizeRequestSchema = z.object({ model: z.string(), prompt: z.string(), add_special_tokens: z.boolean().optional() });
-export const DetokenizeRequestSchema = z.object({ model: z.string(), tokens: tokenIdsPrompt });
+/** vLLM's TokenizeCompletionRequest or TokenizeChatRequest (serve/tokenize/protocol.py). */
+export const TokenizeRequestSchema = z.union([
+  z.object({ model: z.string().nullable().optional(), prompt: z.string(), add_special_tokens: z.boolean().default(true), return_token_strs: z.boolean().nullable().optional() }),
+  z.object({ model: z.string().nullable().optional(), messages: z.array(ChatMessageSchema).min(1), add_special_tokens: z.boolean().default(false), return_token_strs: z.boolean().nullable().optional() }),
+]);
+export type TokenizeRequest = z.output<typeof TokenizeRequestSchema>;
+export const DetokenizeRequestSchema = z.object({ model: z.string().nullable().optional(), tokens: z.array(z.number().int()) });
+
+/**
+ * Request fields vLLM honours that this server does not implement: a request that sets one gets
+ * a 400 naming it, never a silently different answer. (Values that mean "off" are accepted.)
+ */
+export const UNSUPPORTED_FIELDS: Record<string, (v: unknown) => boolean> = {
+  stream: (v) => v === true,
+  use_beam_search: (v) => v === true,
+  best_of: (v) => v != null && v !== 1,
+  suffix: (v) => v != null && v !== '',
+  logit_bias: (v) => v != null && Object.keys(v as object).length > 0,
+  allowed_token_ids: (v) => v != null,
+  bad_words: (v) => Array.isArray(v) && v.length > 0,
+  truncate_prompt_tokens: (v) => v != null,
+  response_format: (v) => v != null && (v as { type?: unknown }).type !== 'text',
+  structured_outputs: (v) => v != null,
+  guided_json: (v) => v != null,
+  guided_regex: (v) => v != null,
+  guided_choice: (v) => v != null,
+  guided_grammar: (v) => v != null,
+  prompt_embeds: (v) => v != null,
+  logprob_token_ids: (v) => v != null,
+  tools: (v) => Array.isArray(v) && v.length > 0,
+};
 
 /** One prompt position's entry: token id (as a JSON key) → its log-prob, rank and text. */
 export const PromptLogprobEntrySchema = z.record(

@@ -139,7 +139,7 @@ export class LineageSimulator {
       return fixed(EOS);
     }
     // "Step 1:" always opens a generation: the split between prompt and generation relies on it.
-    if (slot < 3) return fixed([STEP, ONE, COLON][slot]!);
+    if (slot < 3) return fixed(OPENING[slot]!);
     const step = Math.floor(slot / STEP_SLOTS);
     const inStep = slot % STEP_SLOTS;
     const opWord = { '+': word(' +'), '-': word(' -'), '*': word(' *') }[problem.ops[step]!];
@@ -279,13 +279,18 @@ class SimulatedModel implements TokenModel {
   }
 }
 
-/** Synchronous sampling, shared by the in-process model and the HTTP server. */
+/**
+ * Synchronous sampling of the in-process model. Sample i of n uses seed + i (vLLM's convention)
+ * and draws every token with sampleIndex on the canonical full distribution from
+ * seededRandom(seedOf('sample', seed + i)): the convention `recoverability serve` uses, so the
+ * same request gives the same tokens in-process and over HTTP.
+ */
 export function sampleSync(sim: LineageSimulator, role: Role, prompt: readonly number[], params: SampleParams): Generation[] {
   const split = sim.split(prompt);
   const world = sim.worldOf(split.prompt);
   const n = params.n ?? 1;
   return Array.from({ length: n }, (_, i) => {
-    const random: Random = seededRandom(seedOf('sample', params.seed, i));
+    const random: Random = seededRandom(seedOf('sample', params.seed + i));
     const generated = [...split.generated];
     const tokens: number[] = [];
     const topK: TopKSlice[] = [];
@@ -320,15 +325,26 @@ function scoreSync(sim: LineageSimulator, role: Role, sequence: readonly number[
 }
 
 /**
- * Top-K at every position from `from` on, each computed from its own full prefix as a real
- * model's prefill would (the HTTP server's prompt_logprobs). Agrees with scoreSync whenever the
- * prompt/generation boundary is unambiguous.
+ * The full next-token distribution after every prefix ids[0..p), p = 1 … ids.length − 1, each
+ * as if that prefix were the whole sequence (what a real model's prefill reports as
+ * prompt_logprobs). One pass, linear in ids.length: the prompt/generation split is tracked
+ * incrementally, and a world is built only once per generation start (a prefix still inside
+ * the opening "Step 1:" needs none: its next token is fixed).
  */
-export function scorePrefixes(sim: LineageSimulator, role: Role, sequence: readonly number[], from: number, topK: number): { slice: TopKSlice; rank: number }[] {
-  const out: { slice: TopKSlice; rank: number }[] = [];
-  for (let t = from; t < sequence.length; t++) {
-    const dist = sim.nextDistribution(role, sequence.slice(0, t));
-    out.push({ slice: withToken(truncate(dist, topK), dist, sequence[t]!), rank: rankIn(dist, sequence[t]!) });
+export function scorePrompt(sim: LineageSimulator, role: Role, ids: readonly number[]): TopKSlice[] {
+  const out: TopKSlice[] = [];
+  let lastOpening = -1;
+  let current = null as { start: number; world: World; generated: number[] } | null;
+  for (let p = 1; p < ids.length; p++) {
+    if (p >= 3 && ids[p - 3] === STEP && ids[p - 2] === ONE && ids[p - 1] === COLON) lastOpening = p - 3;
+    const start = lastOpening >= 0 ? lastOpening : p >= 2 && ids[p - 2] === STEP && ids[p - 1] === ONE ? p - 2 : ids[p - 1] === STEP ? p - 1 : p;
+    if (p - start < 3) {
+      out.push({ ids: [OPENING[p - start]!], logprobs: [0] });
+      continue;
+    }
+    if (current?.start === start) current.generated.push(ids[p - 1]!);
+    else current = { start, world: sim.worldOf(ids.slice(0, start)), generated: ids.slice(start, p) };
+    out.push(sim.distributionAt(role, current.world, current.generated));
   }
   return out;
 }
@@ -342,12 +358,6 @@ function withToken(top: TopKSlice, dist: TopKSlice, token: number): TopKSlice {
   if (Array.from(top.ids).includes(token)) return top;
   const i = Array.from(dist.ids).indexOf(token);
   return canonicalTopK([...Array.from(top.ids), token], [...Array.from(top.logprobs), i >= 0 ? dist.logprobs[i]! : OUT_OF_SUPPORT]);
-}
-
-/** The rank (1-based) of a token in a full distribution; one past the support when absent. */
-function rankIn(dist: TopKSlice, token: number): number {
-  const i = Array.from(dist.ids).indexOf(token);
-  return i >= 0 ? i + 1 : dist.ids.length + 1;
 }
 
 function fixed(token: number): Logits {
@@ -373,6 +383,8 @@ function slotRandom(world: World, slot: number, what: string): Random {
 const STEP = word('Step');
 const COLON = word(':');
 const ONE = numberToken(1);
+/** "Step 1:", the opening of every generation. */
+const OPENING = [STEP, ONE, COLON] as const;
 
 /**
  * Where the generation starts in a sequence: at the last complete "Step 1:" (every generation

@@ -50,6 +50,14 @@ export function numberToken(v: number): number {
   return NUMBER_BASE + (v >= 0 ? 2 * v : -2 * v - 1);
 }
 
+/** The largest token id: the number token of MAX_ABS_NUMBER − 1 (zig-zag: 2v). */
+export const MAX_TOKEN_ID = NUMBER_BASE + 2 * MAX_ABS_NUMBER - 2;
+
+/** Whether `id` is a token of the simulator's vocabulary: a byte, a word, or a number in range. */
+export function isToken(id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && (id < WORD_BASE + WORDS.length || (id >= NUMBER_BASE && id <= MAX_TOKEN_ID));
+}
+
 /** The number a token stands for, or null if it is not a number token. */
 export function tokenNumber(id: number): number | null {
   if (id < NUMBER_BASE) return null;

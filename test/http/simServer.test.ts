@@ -19,7 +19,7 @@ const post = async (path: string, body: unknown) => {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
-describe('serve-sim speaks vLLM\'s dialect', () => {
+describe('serve --sim speaks vLLM\'s dialect', () => {
   it('lists the specialist and the ancestor', async () => {
     const body = ModelsResponseSchema.parse(await (await fetch(`${server.url}/models`)).json());
     expect(body.data.map((m) => m.id)).toEqual(['sim-specialist', 'sim-ancestor']);
@@ -70,13 +70,13 @@ describe('serve-sim speaks vLLM\'s dialect', () => {
     expect(first.top_logprobs.length).toBeLessThanOrEqual(3);
   });
 
-  it('bad requests get vLLM error bodies naming the field', async () => {
+  it('bad requests get vLLM\'s nested error bodies naming the field', async () => {
     const r1 = await post('/v1/completions', { model: 'sim-specialist', prompt: 'x', temperature: 'hot' });
     expect(r1.status).toBe(400);
-    expect(r1.body).toMatchObject({ object: 'error', type: 'BadRequestError', param: 'temperature', code: 400 });
+    expect(r1.body.error).toMatchObject({ type: 'Bad Request', param: 'body.temperature', code: 400, message: expect.stringContaining('body.temperature') });
     const r2 = await post('/v1/completions', { model: 'gpt-9', prompt: 'x' });
     expect(r2.status).toBe(404);
-    expect(r2.body.message).toMatch(/The model `gpt-9` does not exist/);
+    expect(r2.body.error.message).toMatch(/The model `gpt-9` does not exist/);
     const raw = await fetch(`${server.url}/completions`, { method: 'POST', body: '{not json' });
     expect(raw.status).toBe(400);
   });
@@ -96,7 +96,7 @@ describe('same seed ⇒ byte-identical rollouts in-process and over HTTP', () =>
   });
 });
 
-describe('recoverability serve-sim (the CLI process)', () => {
+describe('recoverability serve-sim (the CLI process; an alias of serve --sim)', () => {
   it('prints its URL, serves, and shuts down cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, ['bin/recoverability.js', 'serve-sim', '--port', '0', '--seed', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -69,7 +69,10 @@ describe('gradeRollouts never throws', () => {
     const p = new RolloutProvider({ config: { specialist: 'sim', samples: 3, seed: 1 } });
     const res = await p.callApi('Compute 2 + 2.');
     const r = await gradeRollouts(res.output, ctx(res.metadata, { grader: { type: 'function', value: 'file://test/fixtures/grader.mjs:endsWithFour' } }));
-    expect(r.namedScores!.pass_rate).toBe(1);
+    // The grader passes exactly the rollouts that answer 4 (the simulator can slip: 2 + 2 = 5).
+    const texts: string[] = res.metadata!.recoverability.rollouts.map((x: { text: string }) => x.text);
+    expect(r.namedScores!.pass_rate).toBe(texts.filter((t) => /Answer: 4$/.test(t)).length / texts.length);
+    expect(r.namedScores!.pass_rate).toBeGreaterThan(0);
     const missing = await gradeRollouts(res.output, ctx(res.metadata, { grader: { type: 'function', value: 'file://test/fixtures/grader.mjs:nope' } }));
     expect(missing.reason).toMatch(/has no exported function "nope"/);
   });

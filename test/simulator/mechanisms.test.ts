@@ -58,7 +58,9 @@ describe('simulator mechanisms (validation against planted ground truth)', () =>
   });
 
   it('beyond reach: nothing rescues, every problem is labelled beyond_reach', () => {
-    for (const op of ['retry', 'sparse_steer', 'sparse_steer_random', 'local_temp', 'dense_steer']) expect(rescue('beyond', op)).toBe(0);
+    // Not exactly 0: a slip before the junction and one after can cancel (e.g. 21 − 69 = −47, then
+    // −47 + 82 = 34), each a distractor at logit −6 (≈ 5·10⁻⁵ per sample at T = 0.6).
+    for (const op of ['retry', 'sparse_steer', 'sparse_steer_random', 'local_temp', 'dense_steer']) expect(rescue('beyond', op), op).toBeLessThan(0.01);
     expect(new Set(byMechanism.get('beyond')!.map((r) => r.label))).toEqual(new Set(['beyond_reach']));
   });
 

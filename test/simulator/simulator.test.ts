@@ -21,7 +21,8 @@ describe('lineage simulator', () => {
     const b = new LineageSimulator({ seed: 4 });
     const ids = await a.specialist.tokenize(simPrompts(1, 3)[0]!.prompt);
     expect(await a.specialist.sample(ids, params)).toEqual(await b.specialist.sample(ids, params));
-    const other = await a.specialist.sample(ids, { ...params, seed: 12 });
+    // Sample i uses seed + i (vLLM's convention): seeds 11…16 here, 17…22 for the other request.
+    const other = await a.specialist.sample(ids, { ...params, seed: 11 + params.n });
     expect(other.map((g) => g.text)).not.toEqual((await a.specialist.sample(ids, params)).map((g) => g.text));
   });
 
