@@ -4,3 +4,4 @@ export { LineageModel, type LineageModelOptions } from './lineageModel.js';
 export { ContextLengthError } from './contextLengthError.js';
 export { CharTokenizer } from './charTokenizer.js';
 export type { FullDistribution } from './distribution.js';
+export { arithProblem, arithProblems, arithAnswer, gradeArith, type ArithProblem, type ArithOp } from './arithProblems.js';
