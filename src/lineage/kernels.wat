@@ -253,81 +253,94 @@
   ;; Causal self-attention of one query row over cached positions 0 … n−1, every head:
   ;;   out_h = Σ_t softmax_t(scale · q_h·k_{t,h}) · v_{t,h}
   ;; q: the row's queries [heads·hd]; k, v: the cache's first position, rows of `stride`
-  ;; floats; scores: n floats of scratch (rounded up to 4); hd a multiple of 4.
+  ;; floats, readable up to position n rounded up to 4; scores: that many floats of scratch;
+  ;; hd a multiple of 16. Scores run four positions at a time (four independent sums), the
+  ;; weighted sum of values sixteen outputs at a time, in registers.
   (func (export "attend")
     (param $q i32) (param $k i32) (param $v i32) (param $n i32) (param $heads i32) (param $hd i32)
     (param $stride i32) (param $scale f32) (param $scores i32) (param $out i32)
     (local $h i32) (local $t i32) (local $i i32) (local $hdBytes i32) (local $strideBytes i32)
-    (local $qh i32) (local $kt i32) (local $vt i32) (local $oh i32) (local $nb i32)
-    (local $acc v128) (local $m f32) (local $s f32) (local $sum v128) (local $wt v128) (local $e v128)
+    (local $qh i32) (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32) (local $vt i32)
+    (local $oh i32) (local $nb i32)
+    (local $qv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $mv v128) (local $sum v128) (local $wt v128) (local $e v128) (local $m f32) (local $inv f32)
     (local.set $hdBytes (i32.shl (local.get $hd) (i32.const 2)))
     (local.set $strideBytes (i32.shl (local.get $stride) (i32.const 2)))
-    ;; scores are processed 4 at a time; lanes past n hold −∞ → weight 0
     (local.set $nb (i32.shl (i32.and (i32.add (local.get $n) (i32.const 3)) (i32.const -4)) (i32.const 2)))
     (local.set $h (i32.const 0))
     (block $doneH (loop $eachH
       (br_if $doneH (i32.ge_u (local.get $h) (local.get $heads)))
       (local.set $qh (i32.add (local.get $q) (i32.mul (local.get $h) (local.get $hdBytes))))
       (local.set $oh (i32.add (local.get $out) (i32.mul (local.get $h) (local.get $hdBytes))))
-      ;; scores and their max
-      (local.set $m (f32.const -inf))
+      ;; s_t = scale · Σ_i q_i k_{t,i} for t … t+3; lanes at or past n are −∞; mv: lane-wise max
+      (local.set $mv (v128.const f32x4 -inf -inf -inf -inf))
+      (local.set $k0 (i32.add (local.get $k) (i32.mul (local.get $h) (local.get $hdBytes))))
       (local.set $t (i32.const 0))
-      (local.set $kt (i32.add (local.get $k) (i32.mul (local.get $h) (local.get $hdBytes))))
       (block $doneS (loop $eachS
         (br_if $doneS (i32.ge_u (local.get $t) (local.get $n)))
-        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $k1 (i32.add (local.get $k0) (local.get $strideBytes)))
+        (local.set $k2 (i32.add (local.get $k1) (local.get $strideBytes)))
+        (local.set $k3 (i32.add (local.get $k2) (local.get $strideBytes)))
+        (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+        (local.set $a2 (v128.const f32x4 0 0 0 0)) (local.set $a3 (v128.const f32x4 0 0 0 0))
         (local.set $i (i32.const 0))
         (loop $dot
-          (local.set $acc (f32x4.add (local.get $acc)
-            (f32x4.mul (v128.load (i32.add (local.get $qh) (local.get $i))) (v128.load (i32.add (local.get $kt) (local.get $i))))))
+          (local.set $qv (v128.load (i32.add (local.get $qh) (local.get $i))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k0) (local.get $i))))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k1) (local.get $i))))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k2) (local.get $i))))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $qv) (v128.load (i32.add (local.get $k3) (local.get $i))))))
           (local.set $i (i32.add (local.get $i) (i32.const 16)))
           (br_if $dot (i32.lt_u (local.get $i) (local.get $hdBytes))))
-        (local.set $s (f32.mul (call $hsum (local.get $acc)) (local.get $scale)))
-        (f32.store (i32.add (local.get $scores) (i32.shl (local.get $t) (i32.const 2))) (local.get $s))
-        (local.set $m (f32.max (local.get $m) (local.get $s)))
-        (local.set $kt (i32.add (local.get $kt) (local.get $strideBytes)))
-        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (local.set $e (v128.bitselect
+          (f32x4.mul (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)) (f32x4.splat (local.get $scale)))
+          (v128.const f32x4 -inf -inf -inf -inf)
+          (i32x4.lt_s (i32x4.add (i32x4.splat (local.get $t)) (v128.const i32x4 0 1 2 3)) (i32x4.splat (local.get $n)))))
+        (v128.store (i32.add (local.get $scores) (i32.shl (local.get $t) (i32.const 2))) (local.get $e))
+        (local.set $mv (f32x4.max (local.get $mv) (local.get $e)))
+        (local.set $k0 (i32.add (local.get $k3) (local.get $strideBytes)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
         (br $eachS)))
-      (block $donePad (loop $pad
-        (br_if $donePad (i32.ge_u (i32.shl (local.get $t) (i32.const 2)) (local.get $nb)))
-        (f32.store (i32.add (local.get $scores) (i32.shl (local.get $t) (i32.const 2))) (f32.const -inf))
-        (local.set $t (i32.add (local.get $t) (i32.const 1)))
-        (br $pad)))
-      ;; e_t = exp(s_t − max), their sum
+      (local.set $m (f32.max
+        (f32.max (f32x4.extract_lane 0 (local.get $mv)) (f32x4.extract_lane 1 (local.get $mv)))
+        (f32.max (f32x4.extract_lane 2 (local.get $mv)) (f32x4.extract_lane 3 (local.get $mv)))))
+      ;; e_t = exp(s_t − max) (0 for the −∞ lanes), and their sum
       (local.set $sum (v128.const f32x4 0 0 0 0))
       (local.set $i (i32.const 0))
       (block $doneE (loop $eachE
         (br_if $doneE (i32.ge_u (local.get $i) (local.get $nb)))
-        (local.set $e (call $exp4 (f32x4.sub (v128.load (i32.add (local.get $scores) (local.get $i))) (f32x4.splat (local.get $m)))))
-        ;; lanes past n: −∞ − max clamps to e^−87.3; zero them
-        (local.set $e (v128.and (local.get $e)
-          (f32x4.ne (v128.load (i32.add (local.get $scores) (local.get $i))) (v128.const f32x4 -inf -inf -inf -inf))))
+        (local.set $e (v128.load (i32.add (local.get $scores) (local.get $i))))
+        (local.set $e (v128.and
+          (call $exp4 (f32x4.sub (local.get $e) (f32x4.splat (local.get $m))))
+          (f32x4.ne (local.get $e) (v128.const f32x4 -inf -inf -inf -inf))))
         (v128.store (i32.add (local.get $scores) (local.get $i)) (local.get $e))
         (local.set $sum (f32x4.add (local.get $sum) (local.get $e)))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $eachE)))
-      (local.set $s (f32.div (f32.const 1) (call $hsum (local.get $sum))))
-      ;; out_h = Σ_t (e_t / Σe) v_t, hd/4 vectors at a time per position
+      (local.set $inv (f32.div (f32.const 1) (call $hsum (local.get $sum))))
+      ;; out_h = Σ_t (e_t / Σe) v_t, sixteen outputs at a time
       (local.set $i (i32.const 0))
-      (loop $zero
-        (v128.store (i32.add (local.get $oh) (local.get $i)) (v128.const f32x4 0 0 0 0))
-        (local.set $i (i32.add (local.get $i) (i32.const 16)))
-        (br_if $zero (i32.lt_u (local.get $i) (local.get $hdBytes))))
-      (local.set $t (i32.const 0))
-      (local.set $vt (i32.add (local.get $v) (i32.mul (local.get $h) (local.get $hdBytes))))
       (block $doneV (loop $eachV
-        (br_if $doneV (i32.ge_u (local.get $t) (local.get $n)))
-        (local.set $wt (f32x4.splat (f32.mul
-          (f32.load (i32.add (local.get $scores) (i32.shl (local.get $t) (i32.const 2)))) (local.get $s))))
-        (local.set $i (i32.const 0))
+        (br_if $doneV (i32.ge_u (local.get $i) (local.get $hdBytes)))
+        (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+        (local.set $a2 (v128.const f32x4 0 0 0 0)) (local.set $a3 (v128.const f32x4 0 0 0 0))
+        (local.set $vt (i32.add (i32.add (local.get $v) (i32.mul (local.get $h) (local.get $hdBytes))) (local.get $i)))
+        (local.set $t (i32.const 0))
         (loop $axpy
-          (v128.store (i32.add (local.get $oh) (local.get $i))
-            (f32x4.add (v128.load (i32.add (local.get $oh) (local.get $i)))
-              (f32x4.mul (local.get $wt) (v128.load (i32.add (local.get $vt) (local.get $i))))))
-          (local.set $i (i32.add (local.get $i) (i32.const 16)))
-          (br_if $axpy (i32.lt_u (local.get $i) (local.get $hdBytes))))
-        (local.set $vt (i32.add (local.get $vt) (local.get $strideBytes)))
-        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (local.set $wt (f32x4.splat (f32.mul
+            (f32.load (i32.add (local.get $scores) (i32.shl (local.get $t) (i32.const 2)))) (local.get $inv))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $wt) (v128.load (local.get $vt)))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $wt) (v128.load offset=16 (local.get $vt)))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $wt) (v128.load offset=32 (local.get $vt)))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $wt) (v128.load offset=48 (local.get $vt)))))
+          (local.set $vt (i32.add (local.get $vt) (local.get $strideBytes)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br_if $axpy (i32.lt_u (local.get $t) (local.get $n))))
+        (v128.store (i32.add (local.get $oh) (local.get $i)) (local.get $a0))
+        (v128.store offset=16 (i32.add (local.get $oh) (local.get $i)) (local.get $a1))
+        (v128.store offset=32 (i32.add (local.get $oh) (local.get $i)) (local.get $a2))
+        (v128.store offset=48 (i32.add (local.get $oh) (local.get $i)) (local.get $a3))
+        (local.set $i (i32.add (local.get $i) (i32.const 64)))
         (br $eachV)))
       (local.set $h (i32.add (local.get $h) (i32.const 1)))
       (br $eachH))))

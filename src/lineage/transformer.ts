@@ -59,10 +59,13 @@ export class Transformer {
   private slotCapacity: number;
   private slotsMade = 0;
   private readonly freeSlots: number[] = [];
+  /** Work done so far: forward calls and rows (token positions) run. */
+  readonly work = { forwards: 0, rows: 0 };
 
   constructor(config: LineageConfig, tensors: ReadonlyMap<string, Tensor>, file = 'weights') {
     const { d, L, h, ctx, vocab } = config;
-    if (d % h !== 0 || (d / h) % 4 !== 0) throw new RangeError(`${file}: d = ${d} must split into ${h} heads of a multiple of 4`);
+    if (d % h !== 0 || (d / h) % 16 !== 0) throw new RangeError(`${file}: d = ${d} must split into ${h} heads of a multiple of 16 (the attention kernel's width)`);
+    if (ctx % 4 !== 0) throw new RangeError(`${file}: the context ${ctx} must be a multiple of 4 (the attention kernel reads keys four positions at a time)`);
     this.d = d;
     this.layers = L;
     this.heads = h;
@@ -167,6 +170,8 @@ export class Transformer {
    */
   forward(rows: readonly Row[], logitsOf: readonly number[]): Float32Array {
     const out = new Float32Array(logitsOf.length * this.vocab);
+    this.work.forwards++;
+    this.work.rows += rows.length;
     let written = 0;
     for (let start = 0; start < rows.length; start += MAX_ROWS) {
       const end = Math.min(rows.length, start + MAX_ROWS);

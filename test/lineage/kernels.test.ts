@@ -125,20 +125,21 @@ describe('kernels.wasm', () => {
 
   it('attend: softmax(q·kᵀ·scale)·v per head over the first n cached positions', () => {
     const heads = 2;
-    const hd = 4;
+    const hd = 16;
     const d = heads * hd;
     for (const n of [1, 3, 4, 5, 9]) {
       const rand = (i: number) => f32(Math.cos(i * 0.77 + n) * 3);
       const q = Array.from({ length: d }, (_, i) => rand(i));
-      // 10 cached rows; only the first n may be read
-      const keys = Array.from({ length: 10 * d }, (_, i) => rand(100 + i));
-      const vals = Array.from({ length: 10 * d }, (_, i) => rand(900 + i));
+      // 12 cached rows (n rounded up to 4 may be read); only the first n may count; NaN past them
+      const keys = Array.from({ length: 12 * d }, (_, i) => (i < n * d ? rand(100 + i) : NaN));
+      const vals = Array.from({ length: 12 * d }, (_, i) => (i < n * d ? rand(900 + i) : NaN));
       const { k, put, alloc, get } = bench();
       const out = alloc(d);
       k.attend(put(q), put(keys), put(vals), n, heads, hd, d, 0.5, alloc(12), out);
+      expect(get(out, d).every(Number.isFinite)).toBe(true);
       const y = get(out, d);
       for (let h = 0; h < heads; h++) {
-        const s = Array.from({ length: n }, (_, t) => 0.5 * [0, 1, 2, 3].reduce((acc, i) => acc + q[h * hd + i]! * keys[t * d + h * hd + i]!, 0));
+        const s = Array.from({ length: n }, (_, t) => 0.5 * Array.from({ length: hd }, (_, i) => q[h * hd + i]! * keys[t * d + h * hd + i]!).reduce((a, c) => a + c, 0));
         const m = Math.max(...s);
         const e = s.map((v) => Math.exp(v - m));
         const z = e.reduce((a, c) => a + c, 0);
