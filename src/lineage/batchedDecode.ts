@@ -3,26 +3,36 @@ import { ContextLengthError } from './contextLengthError.js';
 import { type FullDistribution, logSoftmax } from './distribution.js';
 import type { Row, Transformer } from './transformer.js';
 
+/** Sequences with the same tokens so far: one KV slot holding `length` positions, and the distribution after them. */
+interface Group {
+  slot: number;
+  length: number;
+  dist: FullDistribution;
+  /** Running sequences in this group. */
+  size: number;
+}
+
 /** Releases the KV slots of a session dropped without finishing its sequences. */
-const abandoned = new FinalizationRegistry<{ net: Transformer; slots: number[] }>(({ net, slots }) => {
-  for (const slot of slots) if (slot >= 0) net.releaseSlot(slot);
+const abandoned = new FinalizationRegistry<{ net: Transformer; slots: Set<number> }>(({ net, slots }) => {
+  for (const slot of slots) net.releaseSlot(slot);
 });
 
 /**
- * `n` sequences decoded together after one prompt: the prompt is prefilled once, its keys and
- * values copied to each sequence's KV slot, then every step runs the active sequences' newest
- * tokens as one batch. A step's work happens in `next()`, only for sequences still active, so a
- * caller that finishes a sequence at its end token pays nothing for it. Each call is synchronous
- * and costs one batched forward at most: a server can yield to its event loop between steps.
+ * `n` sequences decoded together after one prompt. The prompt is prefilled once; then each step
+ * runs, as one batch, one row per distinct sequence: sequences that have drawn the same tokens
+ * so far share one KV slot and one computation (at T = 0.6 the arith specialist's 12 rollouts of
+ * a prompt share most of their tokens), and a group forks (its keys and values copied to a new
+ * slot) where its sequences draw different tokens. Results are bit-identical to decoding each
+ * sequence alone. A step's work happens in `next()`, only for running sequences, so finishing a
+ * sequence at its end token costs nothing. Every call is synchronous and costs at most one
+ * batched forward: a server can yield to its event loop between steps.
  */
 export class BatchedDecode implements DecodeSession {
-  private readonly slots: number[];
-  private readonly lengths: number[];
+  private readonly groups: (Group | undefined)[];
   private readonly pending: (number | undefined)[];
-  private readonly dists: FullDistribution[];
   private activeList: number[];
-  /** What the finalizer releases: the slots of sequences not yet finished. */
-  private readonly held: { net: Transformer; slots: number[] };
+  /** Slots held now (what the finalizer releases). */
+  private readonly live = new Set<number>();
 
   constructor(
     private readonly net: Transformer,
@@ -33,34 +43,19 @@ export class BatchedDecode implements DecodeSession {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`${model}: n must be a whole number ≥ 0, got ${n}`);
     if (prompt.length === 0) throw new RangeError(`${model}: the prompt is empty (it needs at least the <bos> token)`);
     if (prompt.length > net.ctx) throw new ContextLengthError(model, prompt.length, 0, net.ctx);
-    this.slots = [];
-    this.held = { net, slots: this.slots };
     this.activeList = Array.from({ length: n }, (_, i) => i);
-    this.lengths = new Array<number>(n).fill(prompt.length);
     this.pending = new Array<number | undefined>(n).fill(undefined);
-    if (n === 0) {
-      this.dists = [];
-      return;
-    }
-    const first = net.allocateSlot();
-    this.slots.push(first);
+    this.groups = new Array<Group | undefined>(n).fill(undefined);
+    if (n === 0) return;
+    const slot = this.takeSlot();
     try {
-      const logits = net.forward(
-        prompt.map((token, position): Row => ({ slot: first, position, token })),
-        [prompt.length - 1],
-      );
-      const dist = logSoftmax(logits, 0, net.vocab);
-      for (let i = 1; i < n; i++) {
-        const slot = net.allocateSlot();
-        this.slots.push(slot);
-        net.copySlot(first, slot, prompt.length);
-      }
-      this.dists = new Array<FullDistribution>(n).fill(dist);
+      const logits = net.forward(prompt.map((token, position): Row => ({ slot, position, token })), [prompt.length - 1]);
+      this.groups.fill({ slot, length: prompt.length, dist: logSoftmax(logits, 0, net.vocab), size: n });
     } catch (err) {
       this.close();
       throw err;
     }
-    abandoned.register(this, this.held, this);
+    abandoned.register(this, { net, slots: this.live }, this);
   }
 
   get active(): readonly number[] {
@@ -69,22 +64,46 @@ export class BatchedDecode implements DecodeSession {
 
   /** The full next-token distribution of every active sequence (one batched forward when tokens are pending). */
   next(): FullDistribution[] {
-    const rows: Row[] = [];
-    const owners: number[] = [];
+    // (group, token) → the sequences moving there
+    const moves = new Map<Group, Map<number, number[]>>();
     for (const i of this.activeList) {
       const token = this.pending[i];
       if (token === undefined) continue;
-      rows.push({ slot: this.slots[i]!, position: this.lengths[i]! - 1, token });
-      owners.push(i);
+      const from = this.groups[i]!;
+      let byToken = moves.get(from);
+      if (!byToken) moves.set(from, (byToken = new Map()));
+      const members = byToken.get(token);
+      if (members) members.push(i);
+      else byToken.set(token, [i]);
     }
-    if (rows.length > 0) {
+    if (moves.size > 0) {
+      const rows: Row[] = [];
+      const targets: { members: number[]; slot: number; length: number }[] = [];
+      // every running sequence has a pending token, so all of a group moves: its first move
+      // keeps the group's slot, each other move forks a copy of the group's keys and values
+      for (const [from, byToken] of moves) {
+        let first = true;
+        for (const [token, members] of byToken) {
+          let slot = from.slot;
+          if (!first) {
+            slot = this.takeSlot();
+            this.net.copySlot(from.slot, slot, from.length);
+          }
+          first = false;
+          rows.push({ slot, position: from.length, token });
+          targets.push({ members, slot, length: from.length + 1 });
+        }
+      }
       const logits = this.net.forward(rows, rows.map((_, r) => r));
-      owners.forEach((i, r) => {
-        this.dists[i] = logSoftmax(logits, r * this.net.vocab, this.net.vocab);
-        this.pending[i] = undefined;
+      targets.forEach((t, r) => {
+        const group: Group = { slot: t.slot, length: t.length, dist: logSoftmax(logits, r * this.net.vocab, this.net.vocab), size: t.members.length };
+        for (const i of t.members) {
+          this.groups[i] = group;
+          this.pending[i] = undefined;
+        }
       });
     }
-    return this.activeList.map((i) => this.dists[i]!);
+    return this.activeList.map((i) => this.groups[i]!.dist);
   }
 
   /** Appends one token to every active sequence, in `active` order (computed at the next `next()`). */
@@ -98,37 +117,38 @@ export class BatchedDecode implements DecodeSession {
       }
       const i = this.activeList[j]!;
       if (this.pending[i] !== undefined) throw new RangeError(`${this.model}: push() twice without next() for sequence ${i}`);
-      if (this.lengths[i]! >= this.net.ctx) throw new ContextLengthError(this.model, this.lengths[i]!, 1, this.net.ctx);
+      const length = this.groups[i]!.length;
+      if (length >= this.net.ctx) throw new ContextLengthError(this.model, length, 1, this.net.ctx);
     });
-    tokens.forEach((token, j) => {
-      const i = this.activeList[j]!;
-      this.pending[i] = token;
-      this.lengths[i]!++;
-    });
+    tokens.forEach((token, j) => (this.pending[this.activeList[j]!] = token));
   }
 
-  /** Stops sequence `index`; its KV slot goes back to the pool. */
+  /** Stops sequence `index`; its KV slot goes back to the pool when no running sequence shares it. */
   finish(index: number): void {
-    const at = this.activeList.indexOf(index);
-    if (at < 0) return;
+    if (!this.activeList.includes(index)) return;
     this.activeList = this.activeList.filter((i) => i !== index);
     this.pending[index] = undefined;
-    this.release(index);
+    const group = this.groups[index];
+    this.groups[index] = undefined;
+    if (group && --group.size === 0) this.dropSlot(group.slot);
+    if (this.activeList.length === 0) abandoned.unregister(this);
   }
 
   /** Finishes every sequence still running (a dropped session is also released when collected). */
   close(): void {
-    for (const i of this.activeList) this.release(i);
-    this.activeList = [];
-    this.slots.length = 0;
+    for (const i of [...this.activeList]) this.finish(i);
+    for (const slot of this.live) this.net.releaseSlot(slot);
+    this.live.clear();
     abandoned.unregister(this);
   }
 
-  private release(index: number): void {
-    const slot = this.slots[index];
-    if (slot === undefined || slot < 0) return;
-    this.net.releaseSlot(slot);
-    this.slots[index] = -1;
-    if (this.activeList.length === 0) abandoned.unregister(this);
+  private takeSlot(): number {
+    const slot = this.net.allocateSlot();
+    this.live.add(slot);
+    return slot;
+  }
+
+  private dropSlot(slot: number): void {
+    if (this.live.delete(slot)) this.net.releaseSlot(slot);
   }
 }

@@ -6,12 +6,12 @@ import type { Generation, SampleParams, TokenModel } from '../models/tokenModel.
 import { BatchedDecode } from './batchedDecode.js';
 import type { CharTokenizer } from './charTokenizer.js';
 import { ContextLengthError } from './contextLengthError.js';
-import { type FullDistribution, logSoftmaxRows, topKWith } from './distribution.js';
+import { type FullDistribution, topKWith } from './distribution.js';
 import { DEFAULT_PREFIX_CACHE_SIZE, PrefixCache } from './prefixCache.js';
 import type { Row, Transformer } from './transformer.js';
 
 export interface LineageModelOptions {
-  /** Prefix states `nextTopK` keeps (LRU), each one KV slot (~0.8 MB). Default 16. */
+  /** Sequence states kept for reuse by `nextTopK`, `score` and `scorePrompt` (LRU), each one KV slot (~0.8 MB). Default 32. */
   prefixCacheSize?: number;
 }
 
@@ -32,6 +32,8 @@ export class LineageModel implements ServedModel, TokenModel {
   readonly maxModelLen: number;
   readonly eosId: number;
   private readonly prefixes: PrefixCache;
+  /** nextTopK calls waiting for the next batch. */
+  private readonly waiting: { prefix: number[]; resolve: (dist: FullDistribution) => void; reject: (err: unknown) => void }[] = [];
 
   constructor(
     /** The served model id, e.g. `arith-specialist`. */
@@ -69,11 +71,14 @@ export class LineageModel implements ServedModel, TokenModel {
     return this.tokenizer.tokenText(id);
   }
 
-  /** The distribution after ids[0..p) for p = 1 … ids.length − 1, in one prefill. */
+  /**
+   * The distribution after ids[0..p) for p = 1 … ids.length − 1, in one prefill that reuses the
+   * longest prefix shared with a recently scored or stepped sequence.
+   */
   scorePrompt(ids: readonly number[]): FullDistribution[] {
     this.checkIds(ids, 'prompt');
     if (ids.length > this.maxModelLen) throw new ContextLengthError(this.id, ids.length, 0, this.maxModelLen);
-    return this.prefill(ids, 0);
+    return ids.length < 2 ? [] : this.prefixes.run(ids.slice(0, -1));
   }
 
   /** `n` sequences after `prompt`: one prefill, then batched steps with a KV cache. */
@@ -133,7 +138,11 @@ export class LineageModel implements ServedModel, TokenModel {
     return generations.map((g) => ({ ...g, text: this.tokenizer.decode(g.tokens) }));
   }
 
-  /** The top-K at every continuation position (the actual token included), in one prefill. */
+  /**
+   * The top-K at every continuation position (the actual token included), in one prefill that
+   * reuses the longest prefix shared with a recently scored or stepped sequence (the K rollouts
+   * of a prompt share most of theirs).
+   */
   async score(prompt: readonly number[], continuation: readonly number[], topK: number): Promise<TopKSlice[]> {
     this.checkIds(prompt, 'prompt');
     this.checkIds(continuation, 'continuation');
@@ -142,13 +151,25 @@ export class LineageModel implements ServedModel, TokenModel {
       throw new ContextLengthError(this.id, prompt.length, continuation.length, this.maxModelLen);
     }
     if (continuation.length === 0) return [];
-    const dists = this.prefill([...prompt, ...continuation], prompt.length - 1);
+    const dists = this.prefixes.run([...prompt, ...continuation.slice(0, -1)]).slice(prompt.length - 1);
     return dists.map((dist, t) => topKWith(dist, topK, continuation[t]!));
   }
 
-  /** The top-K after `prefix`, reusing the longest cached prefix state (one incremental forward per new token). */
-  async nextTopK(prefix: readonly number[], topK: number): Promise<TopKSlice> {
-    return topKWith(this.nextDistribution(prefix), topK);
+  /**
+   * The top-K after `prefix`, reusing the longest cached prefix state (one incremental forward
+   * per new token). Calls made before the event loop turns (concurrent chains, e.g. a probe
+   * steering several rollouts at once) run as one batch: one pass over the weights for all.
+   */
+  nextTopK(prefix: readonly number[], topK: number): Promise<TopKSlice> {
+    try {
+      this.checkPrefix(prefix);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ prefix: [...prefix], resolve: (dist) => resolve(topKWith(dist, topK)), reject });
+      if (this.waiting.length === 1) setImmediate(() => this.runWaiting());
+    });
   }
 
   isStop(token: number): boolean {
@@ -157,12 +178,10 @@ export class LineageModel implements ServedModel, TokenModel {
 
   // ---- direct access -----------------------------------------------------------------------
 
-  /** The full distribution after `prefix` (the prefix-state cache of `nextTopK`). */
+  /** The full distribution after `prefix` (the sequence-state cache of `nextTopK`), synchronously. */
   nextDistribution(prefix: readonly number[]): FullDistribution {
-    this.checkIds(prefix, 'prefix');
-    if (prefix.length === 0) throw new RangeError(`${this.id}: the prefix is empty (it needs at least the <bos> token)`);
-    if (prefix.length > this.maxModelLen) throw new ContextLengthError(this.id, prefix.length, 0, this.maxModelLen);
-    return this.prefixes.after(prefix);
+    this.checkPrefix(prefix);
+    return this.prefixes.run(prefix).at(-1)!;
   }
 
   /** KV-cache slots held right now (decode sessions and cached prefix states): for leak checks. */
@@ -170,7 +189,12 @@ export class LineageModel implements ServedModel, TokenModel {
     return this.net.slotsInUse;
   }
 
-  /** Drops the cached prefix states of `nextTopK`, returning their memory to the slot pool. */
+  /** Forward calls and token positions run by this model so far (cache effectiveness, benchmarks). */
+  get work(): { readonly forwards: number; readonly rows: number } {
+    return { ...this.net.work };
+  }
+
+  /** Drops the cached sequence states, returning their memory to the slot pool. */
   clearPrefixCache(): void {
     this.prefixes.clear();
   }
@@ -182,15 +206,20 @@ export class LineageModel implements ServedModel, TokenModel {
     return this.withSlot((slot) => this.net.forward(ids.map((token, position): Row => ({ slot, position, token })), [ids.length - 1]));
   }
 
-  /** Distributions after ids[0..p) for p = from + 1 … ids.length − 1 (rows from … length − 2 of one prefill). */
-  private prefill(ids: readonly number[], from: number): FullDistribution[] {
-    if (ids.length < 2) return [];
-    const rows = ids.slice(0, -1).map((token, position): Row => ({ slot: -1, position, token }));
-    const wanted = rows.slice(from).map((_, r) => from + r);
-    return this.withSlot((slot) => {
-      for (const row of rows) row.slot = slot;
-      return logSoftmaxRows(this.net.forward(rows, wanted), this.net.vocab);
-    });
+  private runWaiting(): void {
+    const batch = this.waiting.splice(0);
+    try {
+      const dists = this.prefixes.runEach(batch.map((w) => w.prefix));
+      batch.forEach((w, i) => w.resolve(dists[i]!.at(-1)!));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  private checkPrefix(prefix: readonly number[]): void {
+    this.checkIds(prefix, 'prefix');
+    if (prefix.length === 0) throw new RangeError(`${this.id}: the prefix is empty (it needs at least the <bos> token)`);
+    if (prefix.length > this.maxModelLen) throw new ContextLengthError(this.id, prefix.length, 0, this.maxModelLen);
   }
 
   private withSlot<T>(run: (slot: number) => T): T {

@@ -54,6 +54,45 @@ describe('the arith lineage forward pass', () => {
     singles.forEach((s) => s.close());
   });
 
+  it('sequences that drew the same tokens share one row per step until they differ', () => {
+    const m = specialist;
+    const n = 6;
+    const batch = m.startDecode(PROMPT, n);
+    const histories = Array.from({ length: n }, () => '');
+    const seen: { dists: Map<number, unknown>; tokens: Map<number, number> }[] = [];
+    for (let step = 0; step < 12; step++) {
+      const before = m.work.rows;
+      const dists = batch.next();
+      // one row per distinct history (the prompt's prefill at step 0)
+      expect(m.work.rows - before).toBe(step === 0 ? 0 : new Set(batch.active.map((i) => histories[i])).size);
+      // all together for 4 steps, then by parity, then by index mod 4; sequence 5 stops at step 8
+      if (step === 8) batch.finish(5);
+      const pick = (i: number) => (step < 4 ? 0 : step < 8 ? i % 2 : i % 4);
+      const record = { dists: new Map<number, unknown>(), tokens: new Map<number, number>() };
+      dists.forEach((d, j) => {
+        const i = [...batch.active, 5][j]!; // sequence 5 was last in active before it finished
+        record.dists.set(i, d);
+        if (!batch.active.includes(i)) return;
+        record.tokens.set(i, d.ids[pick(i)]!);
+        histories[i] += `${d.ids[pick(i)]},`;
+      });
+      seen.push(record);
+      batch.push(batch.active.map((i) => record.tokens.get(i)!));
+    }
+    batch.close();
+    // each sequence alone gives the same distributions
+    for (let i = 0; i < n; i++) {
+      const single = m.startDecode(PROMPT, 1);
+      for (const record of seen) {
+        if (!record.dists.has(i)) break;
+        expect(single.next()[0]).toEqual(record.dists.get(i));
+        if (!record.tokens.has(i)) break;
+        single.push([record.tokens.get(i)!]);
+      }
+      single.close();
+    }
+  });
+
   it('scorePrompt: one full canonical distribution per prefix ids[0..p), p = 1 … n − 1', () => {
     const ids = specialist.encode('Q: 2+3=\n2+3=5;Answer: 5\n', true);
     const dists = specialist.scorePrompt(ids);
@@ -120,7 +159,8 @@ describe('sampling (TokenModel)', () => {
     expect(cut!.tokens).toHaveLength(7);
   });
 
-  it('holds no KV slot once sampling, scoring or a session is over', async () => {
+  it('holds no KV slot once sampling or a session is over, beyond its cache of scored sequences', async () => {
+    specialist.clearPrefixCache();
     const before = specialist.kvSlotsInUse;
     await specialist.sample(PROMPT, { ...SAMPLE, n: 7, seed: 1 });
     await specialist.score(PROMPT, [4, 5], 3);
@@ -132,8 +172,12 @@ describe('sampling (TokenModel)', () => {
     expect(s.next()).toHaveLength(2);
     s.finish(0);
     s.finish(2);
+    expect(specialist.kvSlotsInUse).toBe(before + 1); // the scored sequence, kept for reuse
+    specialist.clearPrefixCache();
     expect(specialist.kvSlotsInUse).toBe(before);
     await expect(specialist.sample(PROMPT, { ...SAMPLE, seed: 1, temperature: -1 })).rejects.toThrow(/temperature/);
+    const dropped = specialist.startDecode(PROMPT, 2);
+    dropped.close();
     expect(specialist.kvSlotsInUse).toBe(before);
   });
 });
@@ -161,6 +205,33 @@ describe('scoring and step-wise top-K', () => {
     expect(await ancestor.score(PROMPT, [], 3)).toEqual([]);
   });
 
+  it("scoring a prompt's rollouts runs their shared prefixes once, with results equal to fresh prefills", async () => {
+    const m = ancestor;
+    m.clearPrefixCache();
+    const gens = await specialist.sample(PROMPT, { ...SAMPLE, n: 8, seed: 9 });
+    const before = m.work;
+    const scored = [];
+    for (const g of gens) scored.push(await m.score(PROMPT, g.tokens, 28));
+    const ran = m.work.rows - before.rows;
+    scored.forEach((slices, i) =>
+      slices.forEach((slice, t) => {
+        if (i > 1 && t % 7 !== 3) return; // every position of two rollouts, a sample of the others
+        const want = fresh(m, [...PROMPT, ...gens[i]!.tokens.slice(0, t)]);
+        expect(slice).toEqual({ ids: want.ids, logprobs: want.logprobs });
+      }),
+    );
+    const positions = gens.reduce((n, g) => n + PROMPT.length + g.tokens.length - 1, 0);
+    const distinct = new Set(gens.flatMap((g) => [...PROMPT, ...g.tokens].slice(0, -1).map((_, i, seq) => seq.slice(0, i + 1).join(',')))).size;
+    expect(ran).toBe(distinct); // each distinct prefix once: with ≤ 32 cached sequences nothing is evicted here
+    expect(ran).toBeLessThan(positions);
+    // a prefix of a scored sequence needs no forward at all
+    const again = m.work.rows;
+    await m.score(PROMPT, gens[0]!.tokens.slice(0, 5), 3);
+    expect(m.scorePrompt([...PROMPT, ...gens[1]!.tokens.slice(0, 9)])).toHaveLength(PROMPT.length + 8);
+    expect(m.work.rows).toBe(again);
+    m.clearPrefixCache();
+  });
+
   it('nextTopK through the prefix cache equals a fresh prefill, step by step and when branching', async () => {
     const m = specialist;
     m.clearPrefixCache();
@@ -177,6 +248,37 @@ describe('scoring and step-wise top-K', () => {
     }
     expect(await m.nextTopK(PROMPT, 2)).toEqual({ ids: fresh(m, PROMPT).ids.slice(0, 2), logprobs: fresh(m, PROMPT).logprobs.slice(0, 2) });
     m.clearPrefixCache();
+  });
+});
+
+describe('nextTopK batching', () => {
+  it('concurrent chains step as one batch: one forward and one new row per chain per step, results as a fresh prefill', async () => {
+    const m = ancestor;
+    m.clearPrefixCache();
+    const chains = ['Q: 2+3=\n', 'Q: 45-7*3=\n', 'Q: 9*9-80+2=\n', 'Q: 12+13+14+15=\n', 'Q: 2+3=\n'].map((t) => m.encode(t, true));
+    await Promise.all(chains.map((c) => m.nextTopK(c, 1)));
+    for (let step = 0; step < 12; step++) {
+      const before = m.work;
+      const tops = await Promise.all(chains.map((c) => m.nextTopK(c, 28)));
+      const after = m.work;
+      // the two identical chains share one computation; the others reuse their cached prefix
+      expect(after.forwards - before.forwards).toBe(step === 0 ? 0 : 1);
+      expect(after.rows - before.rows).toBe(step === 0 ? 0 : 4);
+      tops.forEach((top, i) => {
+        const want = fresh(m, chains[i]!);
+        expect(top).toEqual({ ids: want.ids, logprobs: want.logprobs });
+        chains[i]!.push(want.ids[step % 2]!);
+      });
+    }
+    expect(m.kvSlotsInUse).toBeLessThanOrEqual(32);
+    m.clearPrefixCache();
+    expect(m.kvSlotsInUse).toBe(0);
+  });
+
+  it('a bad prefix rejects its own call only', async () => {
+    const [good, bad] = await Promise.allSettled([ancestor.nextTopK(PROMPT, 2), ancestor.nextTopK([1, 40], 2)]);
+    expect(good.status).toBe('fulfilled');
+    expect(bad.status === 'rejected' && String(bad.reason)).toMatch(/prefix\[1\] = 40 is not a token id/);
   });
 });
 
