@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,13 @@ describe('loadArithLineage', () => {
   it("defaults to the package's models/arith-lineage, next to src/ and dist/", () => {
     expect(DEFAULT_LINEAGE_DIR.replace(/\\/g, '/')).toMatch(/\/models\/arith-lineage\/$/);
     expect(loadArithLineage().manifest.config).toEqual({ d: 192, L: 4, h: 6, ctx: 128, vocab: 28 });
+  });
+
+  it('works from the built dist/ too (as in an installed package), from any working directory', () => {
+    const script = `const m = await import(${JSON.stringify(new URL('../../dist/lineage/index.js', import.meta.url).href)}); const l = m.loadArithLineage(); console.log(l.dir, l.specialist.id, (await l.ancestor.sample([1], { n: 1, seed: 0, temperature: 0, maxTokens: 4, topK: 1 }))[0].text.length);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: tmpdir(), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`${DEFAULT_LINEAGE_DIR.replace(/\/$/, '')} arith-specialist 4`);
   });
 
   it('loads a copy elsewhere, and checks every file SHA256SUMS lists', () => {
