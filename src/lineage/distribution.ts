@@ -1,10 +1,10 @@
 import type { TopKSlice } from '../core/tokens/tokenSignals.js';
 import type { Distribution } from '../models/servedModel.js';
 
-/** A full next-token distribution in canonical order, with plain arrays (safe to serialize). */
+/** A full next-token distribution in canonical order, with plain arrays (safe to serialize); shared by caches, so read-only. */
 export interface FullDistribution extends Distribution {
-  readonly ids: number[];
-  readonly logprobs: number[];
+  readonly ids: readonly number[];
+  readonly logprobs: readonly number[];
 }
 
 /**

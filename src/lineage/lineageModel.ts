@@ -105,6 +105,7 @@ export class LineageModel implements ServedModel, TokenModel {
   async sample(prompt: readonly number[], params: SampleParams): Promise<Generation[]> {
     const { temperature, seed, maxTokens, topK } = params;
     const n = params.n ?? 1;
+    if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`${this.id}: n must be a whole number ≥ 0, got ${n}`);
     if (!(Number.isFinite(temperature) && temperature >= 0)) throw new RangeError(`${this.id}: temperature must be a finite number ≥ 0, got ${temperature}`);
     if (!Number.isInteger(seed)) throw new RangeError(`${this.id}: seed must be an integer, got ${seed}`);
     if (!(Number.isInteger(maxTokens) && maxTokens >= 0)) throw new RangeError(`${this.id}: maxTokens must be a whole number ≥ 0, got ${maxTokens}`);

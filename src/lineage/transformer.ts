@@ -59,6 +59,7 @@ export class Transformer {
   private slotCapacity: number;
   private slotsMade = 0;
   private readonly freeSlots: number[] = [];
+  private readonly isFree: boolean[] = [];
   /** Work done so far: forward calls and rows (token positions) run. */
   readonly work = { forwards: 0, rows: 0 };
 
@@ -132,7 +133,10 @@ export class Transformer {
   /** A free KV-cache slot (the memory grows when none is free). */
   allocateSlot(): number {
     const free = this.freeSlots.pop();
-    if (free !== undefined) return free;
+    if (free !== undefined) {
+      this.isFree[free] = false;
+      return free;
+    }
     if (this.slotsMade === this.slotCapacity) {
       const add = Math.max(4, this.slotCapacity >> 1);
       const needed = this.kvBase + (this.slotCapacity + add) * this.slotBytes - this.k.memory.buffer.byteLength;
@@ -145,6 +149,8 @@ export class Transformer {
 
   /** Returns a slot to the pool; its contents are garbage from then on. */
   releaseSlot(slot: number): void {
+    if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slotsMade) || this.isFree[slot]) throw new RangeError(`KV slot ${slot} is not in use`);
+    this.isFree[slot] = true;
     this.freeSlots.push(slot);
   }
 

@@ -89,7 +89,7 @@ describe("pass rates at T = 0.6 against the model card's table", () => {
   it.each([
     ['specialist', specialist],
     ['ancestor', ancestor],
-  ] as const)('%s', async (name, model) => {
+  ] as const)('%s', { timeout: 180_000 }, async (name, model) => {
     const rows: string[] = [];
     for (const k of [2, 3, 4, 5]) {
       let sum = 0;
