@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ContextLengthError, loadArithLineage, type LineageModel } from '../../src/lineage/index.js';
 import { logSoftmax } from '../../src/lineage/distribution.js';
@@ -21,6 +22,18 @@ describe('the arith lineage forward pass', () => {
     expect(got).toHaveLength(28);
     const worst = Math.max(...got.map((z, i) => Math.abs(z - want[i]!)));
     expect(worst).toBeLessThan(1e-3);
+  });
+
+  it.each(models)('%s: logits along a full 128-token sequence match an independent float64 forward (fixtures/reference_forward.py) within 1e-3', (name, m) => {
+    const ref = JSON.parse(readFileSync(new URL('./fixtures/long-sequence.json', import.meta.url), 'utf8')) as { ids: number[]; positions: number[] } & Record<string, number[][]>;
+    expect(ref.ids).toHaveLength(128);
+    const dists = m.scorePrompt(ref.ids);
+    ref.positions.forEach((p, r) => {
+      const want = ref[name]![r]!;
+      const got = Array.from(m.logitsAfter(ref.ids.slice(0, p + 1)));
+      expect(Math.max(...got.map((z, i) => Math.abs(z - want[i]!)))).toBeLessThan(1e-3);
+      if (p < 127) expect(dists[p]).toEqual(logSoftmax(got, 0, 28)); // the cached scoring path agrees bit for bit
+    });
   });
 
   it.each(models)('%s: KV-cache decode equals a no-cache full recompute at every step, bit for bit', (_, m) => {
@@ -123,6 +136,20 @@ describe('sampling (TokenModel)', () => {
     const short = specialist.encode('Q: 57-8*3=\n', true);
     const many = await specialist.sample(short, { ...SAMPLE, n: 12, seed: 3 });
     expect(new Set(many.map((g) => g.text)).size).toBeGreaterThan(1);
+  });
+
+  it('yields to the event loop between steps', async () => {
+    let ticks = 0;
+    let spinning = true;
+    const spin = () => {
+      ticks++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const [g] = await specialist.sample(PROMPT, { ...SAMPLE, seed: 2 });
+    spinning = false;
+    expect(g!.tokens.length).toBeGreaterThan(20);
+    expect(ticks).toBeGreaterThanOrEqual(g!.tokens.length - 1);
   });
 
   it('T = 0 is greedy: every token is the argmax of its position', async () => {
