@@ -1,0 +1,4 @@
+export const WAT_PATH: string;
+export const BINARY_MODULE_PATH: string;
+export function compileKernels(wat: string): Promise<Uint8Array>;
+export function kernelsModuleSource(bytes: Uint8Array): string;
