@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { type GenerationDefaults, GenerationConfigFileSchema, generationDefaults } from '../http/generationConfig.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../http/requestLimits.js';
 import { startVllmServer, type VllmServerHandle } from '../http/vllmServer.js';
+import { loadArithLineage } from '../lineage/index.js';
 import { InputError } from '../io/inputError.js';
 import type { ServedModel } from '../models/servedModel.js';
 import { LineageSimulator } from '../simulator/lineageSimulator.js';
@@ -37,8 +38,10 @@ Endpoints: GET /health, /v1/models; POST /v1/completions, /v1/chat/completions, 
  * The embedded default backend: the trained lineage (src/lineage), served without --sim. Until
  * that runtime is part of this build, say so and point at --sim.
  */
+/** The embedded real lineage: `arith-specialist` and `arith-ancestor` (models/arith-lineage). */
 async function defaultServedModels(): Promise<ServedModel[]> {
-  throw new InputError('the embedded lineage is not part of this build yet; run "recoverability serve --sim" to serve the simulator');
+  const { specialist, ancestor } = loadArithLineage();
+  return [specialist, ancestor];
 }
 
 export async function serveCommand(argv: string[], out: (s: string) => void): Promise<number> {

@@ -59,41 +59,49 @@ export async function decodeSequences(req: DecodeRequest): Promise<DecodedSequen
     done: null as null | { finishReason: 'stop' | 'length'; stopReason: number | string | null },
   }));
   const noBlock = new Set<number>();
-  while (session.active.length > 0) {
-    if (req.signal?.aborted) throw new DecodeAborted('the client went away');
-    const active = [...session.active];
-    const dists = session.next();
-    const chosen = active.map((i, j) => {
-      const s = sequences[i]!;
-      const dist = dists[j]!;
-      const history: PenaltyHistory = { prompt: promptSet, outputCounts: s.counts };
-      const token = dist.ids[sampleNext(dist, params, history, s.tokens.length < params.minTokens ? minTokensBlocked : noBlock, s.random)]!;
-      s.logprobs?.push(positionEntries(dist, token, req.logprobs!));
-      s.tokens.push(token);
-      s.counts.set(token, (s.counts.get(token) ?? 0) + 1);
-      return token;
-    });
-    session.push(chosen);
-    for (const i of active) {
-      const s = sequences[i]!;
-      s.done = checkStop(s.tokens, params, stopIds, model.eosId);
-      const stopTerminated = s.done?.finishReason === 'stop';
-      const searchedUpTo = s.text.length;
-      if (params.stop.length > 0 || s.done) {
-        s.text = model.decode(stopTerminated && !params.includeStopStrInOutput ? s.tokens.slice(0, -1) : s.tokens);
-      }
-      if (params.stop.length > 0 && s.tokens.length > params.minTokens) {
-        const hit = findStopString(s.text, searchedUpTo, params.stop, params.includeStopStrInOutput);
-        if (hit) {
-          s.text = s.text.slice(0, hit.truncateTo);
-          s.done = { finishReason: 'stop', stopReason: hit.stop };
-        }
-      }
-      if (s.done) session.finish(i);
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  try {
+    await decodeAll();
+  } finally {
+    session.close?.(); // a client that went away (or an error) frees the model's KV slots now, not at GC
   }
   return sequences.map((s) => ({ tokens: s.tokens, logprobs: s.logprobs, text: s.text, finishReason: s.done!.finishReason, stopReason: s.done!.stopReason }));
+
+  async function decodeAll(): Promise<void> {
+    while (session.active.length > 0) {
+      if (req.signal?.aborted) throw new DecodeAborted('the client went away');
+      const active = [...session.active];
+      const dists = session.next();
+      const chosen = active.map((i, j) => {
+        const s = sequences[i]!;
+        const dist = dists[j]!;
+        const history: PenaltyHistory = { prompt: promptSet, outputCounts: s.counts };
+        const token = dist.ids[sampleNext(dist, params, history, s.tokens.length < params.minTokens ? minTokensBlocked : noBlock, s.random)]!;
+        s.logprobs?.push(positionEntries(dist, token, req.logprobs!));
+        s.tokens.push(token);
+        s.counts.set(token, (s.counts.get(token) ?? 0) + 1);
+        return token;
+      });
+      session.push(chosen);
+      for (const i of active) {
+        const s = sequences[i]!;
+        s.done = checkStop(s.tokens, params, stopIds, model.eosId);
+        const stopTerminated = s.done?.finishReason === 'stop';
+        const searchedUpTo = s.text.length;
+        if (params.stop.length > 0 || s.done) {
+          s.text = model.decode(stopTerminated && !params.includeStopStrInOutput ? s.tokens.slice(0, -1) : s.tokens);
+        }
+        if (params.stop.length > 0 && s.tokens.length > params.minTokens) {
+          const hit = findStopString(s.text, searchedUpTo, params.stop, params.includeStopStrInOutput);
+          if (hit) {
+            s.text = s.text.slice(0, hit.truncateTo);
+            s.done = { finishReason: 'stop', stopReason: hit.stop };
+          }
+        }
+        if (s.done) session.finish(i);
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
 }
 
 function checkStop(tokens: readonly number[], p: SamplingParams, stopIds: ReadonlySet<number>, eos: number): { finishReason: 'stop' | 'length'; stopReason: number | null } | null {

@@ -230,7 +230,7 @@ export class OpenAICompatibleModel implements TokenModel {
     return { listed: true, root: card.root ?? null, maxModelLen: card.max_model_len ?? null };
   }
 
-  async maxModelLen(): Promise<number | null> {
+  async contextWindow(): Promise<number | null> {
     return this.tokenizerMaxModelLen ?? (await this.servedModel()).maxModelLen;
   }
 

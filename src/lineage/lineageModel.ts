@@ -177,6 +177,11 @@ export class LineageModel implements ServedModel, TokenModel {
     return token === this.eosId;
   }
 
+  /** The context window as a TokenModel reports it: prompt + output ≤ 128 positions. */
+  async contextWindow(): Promise<number> {
+    return this.maxModelLen;
+  }
+
   // ---- direct access -----------------------------------------------------------------------
 
   /** The full distribution after `prefix` (the sequence-state cache of `nextTopK`), synchronously. */

@@ -25,6 +25,8 @@ export interface DecodeSession {
   push(tokens: readonly number[]): void;
   /** Stops sequence `index` (end of sequence, stop string, or length); it leaves `active`. */
   finish(index: number): void;
+  /** Releases what the session holds (KV-cache slots) at once, e.g. when the client goes away. */
+  close?(): void;
 }
 
 /** Thrown by `encode` for text the tokenizer cannot represent; the message names the character and where. */

@@ -61,8 +61,12 @@ export interface TokenModel {
   nextTopK(prefix: readonly number[], topK: number): Promise<TopKSlice>;
   /** Whether a token ends a generation (EOS), for token-by-token decoding. */
   isStop(token: number): boolean;
-  /** The longest prompt + output the model accepts (vLLM's max_model_len), when the backend says; null when unknown. */
-  maxModelLen?(): Promise<number | null>;
+  /**
+   * The longest prompt + output the model accepts (vLLM's max_model_len), when the backend says;
+   * null when unknown. (A method, so a backend that is also a ServedModel keeps its
+   * `maxModelLen` number.)
+   */
+  contextWindow?(): Promise<number | null>;
   /**
    * What the backend changed from what was asked, in plain words (e.g. a top-K lowered to the
    * server's max_logprobs), each said once; callers report them with the results.

@@ -254,7 +254,7 @@ export class RolloutProvider implements ApiProvider {
    */
   private async roomFor(promptTokens: number, notes: string[]): Promise<number> {
     const { maxTokens } = this.config;
-    const lens = await Promise.all([this.models.specialist?.maxModelLen?.(), this.models.ancestor?.maxModelLen?.()]);
+    const lens = await Promise.all([this.models.specialist?.contextWindow?.(), this.models.ancestor?.contextWindow?.()]);
     const known = lens.filter((l): l is number => typeof l === 'number');
     if (known.length === 0) return maxTokens;
     const limit = Math.min(...known);

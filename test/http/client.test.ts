@@ -161,7 +161,7 @@ describe('what the server says about the model', () => {
     const s = await serve(json(200, fixture('models.json')));
     const model = new OpenAICompatibleModel({ baseUrl: s.url, model: 'Qwen/Qwen3-1.7B', ...fast });
     expect(await model.servedModel()).toEqual({ listed: true, root: '/models/qwen3-1.7b-grpo-step-1200', maxModelLen: 40960 });
-    expect(await model.maxModelLen()).toBe(40960);
+    expect(await model.contextWindow()).toBe(40960);
     expect(s.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /v1/models']);
     const wrong = new OpenAICompatibleModel({ baseUrl: s.url, model: 'Qwen/Qwen3-17B', ...fast });
     const err = await wrong.servedModel().catch((e: unknown) => e);
@@ -179,7 +179,7 @@ describe('what the server says about the model', () => {
     const s = await serve(json(200, fixture('tokenize.json')), json(200, { tokens: [] }));
     const model = new OpenAICompatibleModel({ baseUrl: s.url, model: fresh(), ...fast });
     expect(await model.tokenize('Q: 66+42*6=\n')).toEqual(fixture('tokenize.json').tokens);
-    expect(await model.maxModelLen()).toBe(40960);
+    expect(await model.contextWindow()).toBe(40960);
     expect(s.requests[0]!.url).toBe('/tokenize');
     const err = await model.tokenize('Q: 1+1=').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MalformedResponseError);
