@@ -9,6 +9,7 @@ import { guessGrader } from './init/guessGrader.js';
 import { hooksPath } from './init/hooksPath.js';
 import { lineDiff } from './init/lineDiff.js';
 import { readTests } from './init/readTests.js';
+import { renderYaml } from './init/renderYaml.js';
 import { intOption } from './options.js';
 
 export const INIT_USAGE = `Usage: recoverability init [promptfooconfig.yaml] [--samples 8] [--dry-run] [--no-backup]
@@ -67,7 +68,7 @@ export async function initCommand(argv: string[], out: (s: string) => void): Pro
   const asserts = [...(Array.isArray(defaultTest.assert) ? defaultTest.assert : []), ...tests.asserts];
   const guess = guessGrader(asserts, tests.rows);
   const result = addRecoverability(doc, { samples, hooks: hooksPath(configDir), grader: guess.grader });
-  const updated = doc.toString({ lineWidth: 0 });
+  const updated = result.changes.length === 0 ? text : renderYaml(doc, text);
 
   const name = relative(process.cwd(), resolve(file)) || file;
   if (updated === text) {
