@@ -46,7 +46,7 @@ export function progress(label: string, total: number, options: ProgressOptions 
     format: `${label}{stage} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} elapsed, ETA {eta_formatted}`,
     noTTYOutput: !tty,
     notTTYSchedule: options.intervalMs ?? 2000,
-    clearOnComplete: tty,
+    clearOnComplete: true, // on a pipe this only skips a blank line
     hideCursor: false,
     gracefulExit: false,
     etaBuffer: 50,

@@ -47,22 +47,25 @@ export const HOW_TO_GET_A_BROWSER = [
  * then exist), Playwright's managed Chromium (playwright-core's registry path), then Chromium or
  * Chrome on PATH and in the usual system places. Throws with the ways to get one when none is there.
  */
-export function findChromium(env: NodeJS.ProcessEnv = process.env, candidates: string[] = systemBrowserPaths(env)): string {
+export function findChromium(env: NodeJS.ProcessEnv = process.env, candidates: string[] = systemBrowserPaths(env), managed: string | undefined = playwrightChromium()): string {
   for (const name of BROWSER_ENV) {
     const value = env[name];
     if (value === undefined || value === '') continue;
     if (!isExecutable(value)) throw new Error(`${name}=${value} is not an executable file; point it at a Chromium or Chrome binary, or unset it`);
     return value;
   }
-  let managed: string | undefined;
-  try {
-    managed = chromium.executablePath();
-  } catch {
-    managed = undefined;
-  }
   const found = [managed, ...candidates].find((p): p is string => p !== undefined && isExecutable(p));
   if (found === undefined) throw new Error(HOW_TO_GET_A_BROWSER);
   return found;
+}
+
+/** Where Playwright keeps the Chromium it manages (`npx playwright-core install chromium`), whether or not it is there. */
+export function playwrightChromium(): string | undefined {
+  try {
+    return chromium.executablePath();
+  } catch {
+    return undefined;
+  }
 }
 
 /** The flags this closed network needs: headless, no sandbox (root in CI), nothing that phones home. */
