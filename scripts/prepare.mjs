@@ -5,12 +5,12 @@
 //                                     devDependencies first) or `npm i /path/to/clone`. Where
 //                                     TypeScript is absent (a clone installed by path before its own
 //                                     `npm install`) it says how to build and exits 0, so the
-//                                     user's install goes on. Skipped under `npm pack`/`publish`,
-//                                     where prepack has just built.
+//                                     user's install goes on. Skipped when dist/ is newer than every
+//                                     source, and under `npm pack`/`publish` (prepack has just built).
 //   node scripts/prepare.mjs --pack   (prepack) a clean dist/ (no stale files ship), then the build;
 //                                     fails when it cannot build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +19,25 @@ const pack = process.argv.includes('--pack');
 const say = (line) => process.stderr.write(`promptfoo-recoverability: ${line}\n`);
 
 if (!pack && ['pack', 'publish'].includes(process.env.npm_command ?? '')) process.exit(0);
+
+/** Newest modification time of the sources and build settings (ms). */
+function newestSource() {
+  const files = ['package.json', 'tsconfig.json', 'tsconfig.build.json'].map((f) => `${root}${f}`).filter((f) => existsSync(f));
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(`${dir}/${entry.name}`);
+      else files.push(`${dir}/${entry.name}`);
+    }
+  };
+  if (existsSync(`${root}src`)) walk(`${root}src`);
+  return Math.max(0, ...files.map((f) => statSync(f).mtimeMs));
+}
+
+const built = `${root}dist/index.js`;
+if (!pack && existsSync(built) && statSync(built).mtimeMs >= newestSource()) {
+  say('dist/ is up to date');
+  process.exit(0);
+}
 
 let hasTypeScript = true;
 try {
