@@ -1,53 +1,123 @@
+import { readFileSync } from 'node:fs';
 import { InputError } from '../io/inputError.js';
-import { calibrateCommand } from './calibrateCommand.js';
-import { gateCommand } from './gateCommand.js';
-import { probeCommand } from './probeCommand.js';
-import { reportCommand } from './reportCommand.js';
-import { routeCommand } from './routeCommand.js';
-import { serveCommand, serveSimCommand } from './serveCommand.js';
-import { validateCommand } from './validateCommand.js';
+import { didYouMean, describeParseError, isParseArgsError } from './cliErrors.js';
+import { CALIBRATE_USAGE, calibrateCommand } from './calibrateCommand.js';
+import { GATE_USAGE, gateCommand } from './gateCommand.js';
+import { INIT_USAGE, initCommand } from './initCommand.js';
+import { PROBE_USAGE, probeCommand } from './probeCommand.js';
+import { REPORT_USAGE, reportCommand } from './reportCommand.js';
+import { ROUTE_USAGE, routeCommand } from './routeCommand.js';
+import { SERVE_USAGE, serveCommand, serveSimCommand } from './serveCommand.js';
+import { VALIDATE_USAGE, validateCommand } from './validateCommand.js';
 
-const USAGE = `Usage: recoverability <command> [options]
+export type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
+
+/** One subcommand: how it runs, its full usage (shown by --help and on a usage error) and its line in the overview. */
+export interface CommandSpec {
+  run: Command;
+  usage: string;
+  /** The command's short form in the overview, e.g. `route <profiles.csv>`. */
+  synopsis: string;
+  summary: string;
+  /** Other names that run the same command. */
+  aliases?: string[];
+}
+
+/** Every subcommand, in the overview's order. Add one here and it gets help, "did you mean" and usage errors. */
+export const COMMANDS: Record<string, CommandSpec> = {
+  init: { run: initCommand, usage: INIT_USAGE, synopsis: 'init [promptfooconfig.yaml]', summary: 'add the plugin to an existing promptfoo config (wraps its providers)' },
+  route: { run: routeCommand, usage: ROUTE_USAGE, synopsis: 'route <profiles.csv|records.json>', summary: 'Eq. 2 taxonomy and the routing report on a feature table' },
+  probe: { run: probeCommand, usage: PROBE_USAGE, synopsis: 'probe --sim --out profiles.csv', summary: 'sample, featurize and rescue-probe a simulated population' },
+  serve: { run: serveCommand, usage: SERVE_USAGE, synopsis: 'serve [--sim] [--port N]', summary: "serve the embedded lineage (or --sim) in vLLM's OpenAI dialect, as vLLM behaves" },
+  'serve-sim': { run: serveSimCommand, usage: SERVE_USAGE, synopsis: 'serve-sim [--port N]', summary: 'the same as serve --sim (the planted simulator)' },
+  report: { run: reportCommand, usage: REPORT_USAGE, synopsis: 'report <eval-output.json>', summary: 'recoverability.json / .md / .html from a promptfoo output' },
+  gate: { run: gateCommand, usage: GATE_USAGE, synopsis: 'gate --baseline A --candidate B', summary: 'compare two evals; exit 1 on a regime-shift regression' },
+  validate: { run: validateCommand, usage: VALIDATE_USAGE, synopsis: 'validate --sim', summary: 'the paper\'s experiment on a simulated population' },
+  calibrate: { run: calibrateCommand, usage: CALIBRATE_USAGE, synopsis: 'calibrate probe.csv --out policy.json', summary: 'learn and choose the routing policy from a rescue probe' },
+};
+
+/** The overview printed by `recoverability --help` (and, on stderr, with no command). */
+export function overview(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.synopsis.length)) + 3;
+  const lines = Object.values(COMMANDS).map((c) => `  ${c.synopsis.padEnd(width)}${c.summary}${c.aliases?.length ? ` (also: ${c.aliases.join(', ')})` : ''}`);
+  return `Usage: recoverability <command> [options]
 
 Commands:
-  route <profiles.csv|records.json>   Eq. 2 taxonomy and the routing report on a feature table
-  probe --sim --out profiles.csv      sample, featurize and rescue-probe a simulated population
-  serve [--sim] [--port N]            serve models in vLLM's OpenAI dialect, as vLLM behaves
-  serve-sim [--port N]                the same as serve --sim (the lineage simulator)
-  report <eval-output.json>           recoverability.json / .md / .html from a promptfoo output
-  gate --baseline A --candidate B     compare two evals; exit 1 on a regime-shift regression
-  validate --sim                      the paper's experiment on a simulated population
-  calibrate probe.csv --out policy.json  learn and choose the routing policy from a rescue probe
+${lines.join('\n')}
 
+Options: --version, --help; --debug (anywhere) prints the stack of an unexpected error.
 Run "recoverability <command> --help" for a command's options.`;
+}
 
-type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
-const COMMANDS: Record<string, Command> = { route: routeCommand, probe: probeCommand, serve: serveCommand, 'serve-sim': serveSimCommand, report: reportCommand, gate: gateCommand, validate: validateCommand, calibrate: calibrateCommand };
+/** The package's version, from its package.json (two folders up from src/cli and dist/cli alike). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+function lookup(name: string): [string, CommandSpec] | undefined {
+  if (COMMANDS[name]) return [name, COMMANDS[name]];
+  return Object.entries(COMMANDS).find(([, c]) => c.aliases?.includes(name));
+}
 
 /**
- * Runs the CLI and returns the exit code: 0 success, 2 usage or input error (the message names
- * the file, field and fix), 1 anything unexpected.
+ * Runs the CLI and returns the exit code: 0 success; 2 a usage or input error (the message
+ * names the flag or field and the fix) or any unexpected error (one line; `--debug` prints the
+ * stack); 1 only what a command itself reports as a finding (a gate regression).
  */
 export async function main(argv: string[], out = (s: string) => console.log(s), err = (s: string) => console.error(s)): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    out(USAGE);
-    return name === undefined ? 2 : 0;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    err(`recoverability: unknown command "${name}"\n\n${USAGE}`);
+  const dashDash = argv.indexOf('--');
+  const head = dashDash < 0 ? argv : argv.slice(0, dashDash);
+  const debug = head.includes('--debug') || process.env.RECOVERABILITY_DEBUG === '1';
+  const args = [...head.filter((a) => a !== '--debug'), ...(dashDash < 0 ? [] : argv.slice(dashDash))];
+  const [name, ...rest] = args;
+  if (name === undefined) {
+    err(overview());
     return 2;
   }
+  if (name === '--help' || name === '-h') {
+    out(overview());
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    out(version());
+    return 0;
+  }
+  if (name === 'help') {
+    const topic = rest[0] === undefined ? undefined : lookup(rest[0]);
+    if (rest[0] !== undefined && !topic) return unknownCommand(rest[0], err);
+    out(topic ? topic[1].usage : overview());
+    return 0;
+  }
+  const found = lookup(name);
+  if (!found) return unknownCommand(name, err);
+  const [, spec] = found;
   try {
-    return await command(rest, out, err);
+    return await spec.run(rest, out, err);
   } catch (e) {
-    if (e instanceof InputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      err(`recoverability ${name}: ${(e as Error).message}`);
+    if (e instanceof InputError) {
+      err(`recoverability ${name}: ${e.message}`);
       return 2;
     }
-    err(`recoverability ${name}: unexpected error: ${(e as Error).stack ?? e}`);
-    return 1;
+    if (isParseArgsError(e)) {
+      err(`recoverability ${name}: ${describeParseError(e, spec.usage)}\n\n${spec.usage}`);
+      return 2;
+    }
+    const error = e instanceof Error ? e : new Error(String(e));
+    if (debug) err(`recoverability ${name}: unexpected error: ${error.stack ?? error.message}`);
+    else err(`recoverability ${name}: unexpected error: ${firstLine(error)} (rerun with --debug for the stack)`);
+    return 2;
   }
 }
 
+function unknownCommand(name: string, err: (s: string) => void): number {
+  const names = [...Object.keys(COMMANDS), ...Object.values(COMMANDS).flatMap((c) => c.aliases ?? []), 'help'];
+  const guess = name.startsWith('-') ? didYouMean(name, ['--help', '--version']) : didYouMean(name, names);
+  const what = name.startsWith('-') ? 'option' : 'command';
+  err(`recoverability: unknown ${what} "${name}"${guess ? `; did you mean "${guess}"?` : ''}\n\n${overview()}`);
+  return 2;
+}
+
+function firstLine(e: Error): string {
+  const line = (e.message || e.name).split('\n').find((l) => l.trim() !== '') ?? e.name;
+  return e.name && e.name !== 'Error' && !line.startsWith(e.name) ? `${e.name}: ${line}` : line;
+}

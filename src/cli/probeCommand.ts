@@ -5,6 +5,7 @@ import { writeFeatureTable } from '../io/writeFeatureTable.js';
 import { JournalMismatchError } from '../probe/probeJournal.js';
 import { probeSimulated } from '../probe/probeSimulated.js';
 import { intOption, mixOption } from './options.js';
+import { progress } from './progress.js';
 
 export const PROBE_USAGE = `Usage: recoverability probe --sim [--problems N] [--seed S] [--mix ...] [--samples K] [--attempts 3] --out profiles.csv
 
@@ -24,7 +25,9 @@ interrupted probe resumes where it stopped.
   --max-failed N        failed rollouts probed per problem (default 4)
   --continuation MODE   temperature (default) or greedy, after the intervention
   --junction MODE       replay (default: prefix replay) or online (junction detector)
-  --out FILE            the labelled feature table (CSV)`;
+  --out FILE            the labelled feature table (CSV)
+  --progress            show progress on stderr even when it is not a terminal
+  --no-progress         never show progress (shown by default on a terminal)`;
 
 export async function probeCommand(argv: string[], out: (s: string) => void, err: (s: string) => void = () => {}): Promise<number> {
   const { values } = parseArgs({
@@ -40,6 +43,8 @@ export async function probeCommand(argv: string[], out: (s: string) => void, err
       continuation: { type: 'string', default: 'temperature' },
       junction: { type: 'string', default: 'replay' },
       out: { type: 'string' },
+      progress: { type: 'boolean', default: false },
+      'no-progress': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -53,6 +58,8 @@ export async function probeCommand(argv: string[], out: (s: string) => void, err
   if (values.junction !== 'replay' && values.junction !== 'online') throw new InputError(`--junction is replay or online, got "${values.junction}"`);
   const mix = mixOption(values.mix);
   const started = Date.now();
+  const bar = progress('probe', 0, { force: values.progress, disable: values['no-progress'] });
+  let units = 0;
   const result = await probeSimulated({
     problems: intOption('--problems', values.problems, 1, 1_000_000),
     seed: intOption('--seed', values.seed),
@@ -63,9 +70,16 @@ export async function probeCommand(argv: string[], out: (s: string) => void, err
     junction: values.junction,
     journalPath: `${values.out}.journal.jsonl`,
     ...(mix ? { mix } : {}),
-  }).catch((e: unknown) => {
-    throw e instanceof JournalMismatchError ? new InputError(e.message) : e;
-  });
+    onProgress: (done, total) => {
+      units = total;
+      bar.update(done, total);
+    },
+  })
+    .then((r) => (bar.done(`${units} units (failed rollout × operator) in ${((Date.now() - started) / 1000).toFixed(1)} s`), r))
+    .catch((e: unknown) => {
+      throw e instanceof JournalMismatchError ? new InputError(e.message) : e;
+    })
+    .finally(() => bar.done());
   await writeFile(values.out, writeFeatureTable(result.records));
   const labels = result.records.reduce<Record<string, number>>((acc, r) => ((acc[r.label!] = (acc[r.label!] ?? 0) + 1), acc), {});
   out(

@@ -4,6 +4,7 @@ import { InputError } from '../io/inputError.js';
 import { validateSimulated } from '../validate/validateSimulated.js';
 import { table } from './formatRoute.js';
 import { intOption, mixOption } from './options.js';
+import { progress } from './progress.js';
 
 export const VALIDATE_USAGE = `Usage: recoverability validate --sim [--problems N] [--seed S] [--mix ...] [--budget-max 50] [--json]
 
@@ -13,7 +14,15 @@ failed ones (best-of-3 per operator), label by Eq. 2, then report
       against the majority class, with the confusion matrix;
   (b) on the steerable failures: routed rescue against every fixed operator and retry;
   (c) rescue at budget on the steerable failures: retry at 1…budget-max attempts per failed
-      rollout against the routed operator at 1…10, and whether routed at 10 reaches retry at 50.`;
+      rollout against the routed operator at 1…10, and whether routed at 10 reaches retry at 50.
+
+  --problems N      simulated problems (default 200)
+  --seed S          seed of the problems and every sample (default 0)
+  --mix M           mechanism mix, e.g. easy=0.2,demoted=0.4,beyond=0.4
+  --budget-max B    largest retry budget of study (c) (default 50)
+  --json            one JSON object instead of tables
+  --progress        show progress on stderr even when it is not a terminal
+  --no-progress     never show progress (shown by default on a terminal)`;
 
 export async function validateCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { values } = parseArgs({
@@ -25,6 +34,8 @@ export async function validateCommand(argv: string[], out: (s: string) => void):
       mix: { type: 'string' },
       'budget-max': { type: 'string', default: '50' },
       json: { type: 'boolean', default: false },
+      progress: { type: 'boolean', default: false },
+      'no-progress': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -34,12 +45,20 @@ export async function validateCommand(argv: string[], out: (s: string) => void):
   }
   if (!values.sim) throw new InputError(`validate needs --sim (the study runs on the embedded simulator)\n\n${VALIDATE_USAGE}`);
   const mix = mixOption(values.mix);
+  const problems = intOption('--problems', values.problems, 10, 100_000);
+  const seed = intOption('--seed', values.seed);
+  const budgetMax = intOption('--budget-max', values['budget-max'], 10, 1000);
+  const started = Date.now();
+  const bar = progress('validate', 0, { force: values.progress, disable: values['no-progress'] });
   const r = await validateSimulated({
-    problems: intOption('--problems', values.problems, 10, 100_000),
-    seed: intOption('--seed', values.seed),
-    budgetMax: intOption('--budget-max', values['budget-max'], 10, 1000),
+    problems,
+    seed,
+    budgetMax,
     ...(mix ? { mix } : {}),
-  });
+    onProgress: (stage, done, total) => bar.update(done ?? 0, total ?? 0, stage),
+  })
+    .then((result) => (bar.done(`${problems} problems sampled, probed and studied in ${((Date.now() - started) / 1000).toFixed(1)} s`), result))
+    .finally(() => bar.done());
   if (values.json) {
     out(JSON.stringify(r));
     return 0;

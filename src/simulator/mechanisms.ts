@@ -8,26 +8,61 @@ import { seededRandom, seedOf } from '../core/random/seededRandom.js';
 export const MECHANISMS = ['easy', 'unlucky', 'demoted', 'deformed', 'temperature', 'beyond'] as const;
 export type Mechanism = (typeof MECHANISMS)[number];
 
+const MIX_EXAMPLE = 'e.g. easy=0.3,demoted=0.7';
+
+/** The mix written as text, "easy=0.3,demoted=0.7" (as on the CLI), read into an object; bad parts are zod issues. */
+function mixFromText(text: string, ctx: z.core.$RefinementCtx): Record<string, number> {
+  const mix = new Map<string, number>();
+  for (const part of text.split(',')) {
+    const [name, weight, extra] = part.split('=').map((s) => s.trim());
+    if (!name || weight === undefined || weight === '' || extra !== undefined || !Number.isFinite(Number(weight))) {
+      ctx.addIssue({ code: 'custom', message: `"${part.trim()}" is not name=weight; ${MIX_EXAMPLE} (names: ${MECHANISMS.join(', ')})`, input: text });
+      continue;
+    }
+    if (!(MECHANISMS as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: 'custom', message: `unknown mechanism "${name}" (names: ${MECHANISMS.join(', ')})`, input: text });
+      continue;
+    }
+    if (mix.has(name)) ctx.addIssue({ code: 'custom', message: `"${name}" is given twice; give each mechanism once (names: ${MECHANISMS.join(', ')})`, input: text });
+    mix.set(name, Number(weight));
+  }
+  return Object.fromEntries(mix);
+}
+
+const onlyIfValid = (payload: { issues: readonly unknown[] }) => payload.issues.length === 0;
+
+/**
+ * The population mix of failure mechanisms: relative, non-negative weights (they need not sum to
+ * 1), as an object `{easy: 0.3, demoted: 0.7}` or the CLI's string "easy=0.3,demoted=0.7".
+ */
 export const MixSchema = z
-  .partialRecord(z.enum(MECHANISMS), z.number().nonnegative())
-  .refine((m) => Object.values(m).some((v) => (v ?? 0) > 0), { message: 'the mix needs at least one positive weight' });
-export type Mix = z.infer<typeof MixSchema>;
+  .preprocess(
+    (value, ctx) => (typeof value === 'string' ? mixFromText(value, ctx) : value),
+    z.partialRecord(z.enum(MECHANISMS), z.number({ error: 'a weight is a number' }).nonnegative('a weight is 0 or more'), {
+      // zod reports extra keys of a partial record as unrecognized_keys (its types list fewer codes)
+      error: (issue) => {
+        const extra = issue as { code?: string; keys?: string[] };
+        return extra.code === 'unrecognized_keys' ? `unknown mechanism ${(extra.keys ?? []).map((k) => `"${k}"`).join(', ')}` : undefined;
+      },
+    }),
+  )
+  .refine((m) => Object.values(m).some((v) => (v ?? 0) > 0), { message: 'the mix needs at least one positive weight', when: onlyIfValid })
+  .refine((m) => Number.isFinite(Object.values(m).reduce<number>((a, b) => a + (b ?? 0), 0)), {
+    message: `the weights are too large to add up (their sum overflows); use relative weights, ${MIX_EXAMPLE}`,
+    when: onlyIfValid,
+  });
+export type Mix = z.output<typeof MixSchema>;
 
 /** Default population: a quarter solved, the rest spread over the five failure mechanisms. */
 export const DEFAULT_MIX: Mix = { easy: 0.25, unlucky: 0.2, demoted: 0.2, deformed: 0.1, temperature: 0.1, beyond: 0.15 };
 
-/** Parses "easy=0.3,demoted=0.7" (weights need not sum to 1). */
+/** Parses the --mix flag, "easy=0.3,demoted=0.7"; an Error whose message starts with "--mix:" says what is wrong. */
 export function parseMix(text: string): Mix {
-  const entries = text.split(',').map((part) => {
-    const [name, weight] = part.split('=').map((s) => s.trim());
-    if (!name || weight === undefined || weight === '' || !Number.isFinite(Number(weight))) {
-      throw new Error(`--mix: "${part}" is not name=weight; e.g. --mix easy=0.3,demoted=0.7 (names: ${MECHANISMS.join(', ')})`);
-    }
-    return [name, Number(weight)] as const;
-  });
-  const parsed = MixSchema.safeParse(Object.fromEntries(entries));
+  const parsed = MixSchema.safeParse(text);
   if (!parsed.success) {
-    throw new Error(`--mix: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'mix'}: ${i.message}`).join('; ')} (names: ${MECHANISMS.join(', ')})`);
+    const issues = [...new Set(parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)))];
+    const names = issues.some((i) => i.includes('names:')) ? '' : ` (names: ${MECHANISMS.join(', ')})`;
+    throw new Error(`--mix: ${issues.join('; ')}${names}`);
   }
   return parsed.data;
 }

@@ -22,7 +22,8 @@ export interface ValidateOptions {
   budgetMax?: number;
   /** Largest routed budget. */
   routedBudgetMax?: number;
-  onProgress?: (phase: string) => void;
+  /** The stage (sampling, probing, budget) and, within probing and budget, units done of total. */
+  onProgress?: (phase: string, done?: number, total?: number) => void;
 }
 
 export interface ValidationResult {
@@ -60,7 +61,7 @@ export async function validateSimulated(opts: ValidateOptions): Promise<Validati
   const { simulator, targets } = await simulatedTargets({ problems: opts.problems, seed: opts.seed, samples: opts.samples ?? 12, attempts, ...(opts.mix ? { mix: opts.mix } : {}) });
   const ctx: Omit<InterventionContext, 'prompt'> = { ...INTERVENTION_DEFAULTS, specialist: simulator.specialist, ancestor: simulator.ancestor, maxTokens: 128 };
   opts.onProgress?.('probing');
-  const { records, errors } = await runProbe(targets, ctx, { attempts, seed: opts.seed });
+  const { records, errors } = await runProbe(targets, ctx, { attempts, seed: opts.seed, onProgress: (d, t) => opts.onProgress?.('probing', d, t) });
   if (errors.length > 0) throw new Error(`probe failed on ${errors.length} units: ${errors[0]!.message}`);
 
   // (a) features → labels.
@@ -88,7 +89,7 @@ export async function validateSimulated(opts: ValidateOptions): Promise<Validati
     const steerTargets = steerable.map((r) => byId.get(r.problem_id)!);
     const budgetSeed = seedOf('budget', opts.seed);
     const retryJournal = ProbeJournal.inMemory();
-    await runProbe(steerTargets, ctx, { operators: [{ kind: 'retry', name: RETRY }], attempts: budgetMax, seed: budgetSeed, journal: retryJournal });
+    await runProbe(steerTargets, ctx, { operators: [{ kind: 'retry', name: RETRY }], attempts: budgetMax, seed: budgetSeed, journal: retryJournal, onProgress: (d, t) => opts.onProgress?.('budget: retry', d, t) });
     retryAtBudget = curve(retryJournal, budgetMax);
 
     const routedJournal = ProbeJournal.inMemory();
@@ -98,7 +99,7 @@ export async function validateSimulated(opts: ValidateOptions): Promise<Validati
       groups.set(op, [...(groups.get(op) ?? []), steerTargets[i]!]);
     });
     for (const [op, group] of groups) {
-      await runProbe(group, ctx, { operators: [specFor(op)], attempts: routedMax, seed: budgetSeed, journal: routedJournal });
+      await runProbe(group, ctx, { operators: [specFor(op)], attempts: routedMax, seed: budgetSeed, journal: routedJournal, onProgress: (d, t) => opts.onProgress?.(`budget: ${op}`, d, t) });
     }
     const routedEntries = routedJournal.entries().map((e) => ({ ...e, operator: 'routed' }));
     routedAtBudget = rescueAtBudget(routedEntries).map((p) => p.rescue);

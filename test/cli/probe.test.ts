@@ -12,6 +12,7 @@ describe('recoverability probe --sim → route', () => {
     const probe = run('probe', '--sim', '--problems', '80', '--seed', '1', '--out', out);
     expect(probe.status, probe.stderr).toBe(0);
     expect(probe.stdout).toMatch(/probed \d+ of 80 problems/);
+    expect(probe.stderr).toBe(''); // a pipe: no progress unless asked
     expect(readFileSync(out, 'utf8').split('\n')[0]).toBe(
       'cell,model,task,problem_id,n_failed_rollouts,spread,concentration,logit_dispersion,retry,sparse_steer,sparse_steer_random,local_temp,dense_steer,label',
     );
@@ -25,7 +26,10 @@ describe('recoverability probe --sim → route', () => {
 
     // Same command again: resumes from the journal and writes the same table.
     const first = readFileSync(out, 'utf8');
-    expect(run('probe', '--sim', '--problems', '80', '--seed', '1', '--out', out).status).toBe(0);
+    const resumed = run('probe', '--sim', '--problems', '80', '--seed', '1', '--out', out, '--progress');
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toMatch(/^probe \[[=-]+\] \d+% \| \d+\/\d+/m);
+    expect(resumed.stderr).toMatch(/\nprobe: \d+ units \(failed rollout × operator\) in [\d.]+ s\n$/);
     expect(readFileSync(out, 'utf8')).toBe(first);
     // Other settings with the same journal: refused, exit 2.
     const clash = run('probe', '--sim', '--problems', '80', '--seed', '1', '--mix', 'demoted=1', '--out', out);

@@ -7,6 +7,7 @@ describe('recoverability validate --sim', () => {
   it('reports the study with the documented JSON keys, reproducibly for a seed', () => {
     const a = run('validate', '--sim', '--problems', '60', '--seed', '2', '--budget-max', '12', '--json');
     expect(a.status, a.stderr).toBe(0);
+    expect(a.stderr).toBe(''); // stderr is a pipe here: no progress unless asked
     const r = JSON.parse(a.stdout);
     for (const k of ['accuracy', 'majority', 'routed_rescue', 'fixed_rescue', 'retry_rescue', 'retry_at_budget', 'routed_at_budget']) expect(r).toHaveProperty(k);
     expect(r.accuracy).toBeGreaterThanOrEqual(0);
@@ -21,13 +22,18 @@ describe('recoverability validate --sim', () => {
     expect(run('validate', '--sim', '--problems', '60', '--seed', '2', '--budget-max', '12', '--json').stdout).toBe(a.stdout);
   });
 
-  it('prints readable tables and refuses a missing --sim', () => {
-    const t = run('validate', '--sim', '--problems', '40', '--seed', '3', '--budget-max', '10');
+  it('prints readable tables (with --progress: progress lines and a summary on stderr) and refuses a missing --sim', () => {
+    const t = run('validate', '--sim', '--problems', '40', '--seed', '3', '--budget-max', '10', '--progress');
     expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/^validate \((?:sampling|probing|budget: [a-z_]+)\) \[[=-]+\] \d+% \| \d+\/\d+/m);
+    expect(t.stderr).toMatch(/\nvalidate: 40 problems sampled, probed and studied in [\d.]+ s\n$/);
     expect(t.stdout).toMatch(/\(a\) features → Eq\. 2 label: [\d.]+% cross-validated accuracy vs [\d.]+% majority/);
     expect(t.stdout).toMatch(/\(c\) rescue at budget/);
     const bad = run('validate');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/validate needs --sim/);
+    const typo = run('validate', '--sim', '--budget', '10');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/^recoverability validate: unknown option --budget; did you mean --budget-max\?\n\nUsage: recoverability validate/);
   });
 });

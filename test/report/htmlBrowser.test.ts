@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEvalReport, type ReportRowInput } from '../../src/core/index.js';
 import { renderHtml } from '../../src/report/renderHtml.js';
@@ -16,7 +16,7 @@ const row = (i: number, passed: number, f: [number, number, number] | null, text
   unavailable: [], sample_output: `Step 1: … ${text}\nAnswer: ${text}`,
 });
 
-let browser: Browser;
+let browser: BrowserContext;
 let url: string;
 beforeAll(async () => {
   const rows = [
