@@ -1,31 +1,30 @@
 import { z } from 'zod';
-import { EndpointConfigSchema } from '../http/openAiCompatibleModel.js';
 import { RetryBudgetSchema } from '../http/retryBudget.js';
-import { MixSchema } from '../simulator/mechanisms.js';
+import { AncestorSpecSchema, SpecialistSpecSchema } from '../models/modelSpec.js';
 
-/** The embedded lineage simulator ("sim" for short). */
-const SimModelSchema = z.object({ type: z.literal('sim'), seed: z.number().int().default(0), mix: MixSchema.optional() });
-/** An OpenAI-compatible endpoint in vLLM's dialect (top-K log-probs, prompt_logprobs). */
-const EndpointModelSchema = EndpointConfigSchema.extend({ type: z.literal('endpoint') });
-/** Any promptfoo provider id (black-box: text only, no log-probs). */
-const PromptfooModelSchema = z.object({ type: z.literal('provider'), id: z.string().min(1), config: z.record(z.string(), z.unknown()).default({}) });
-
-const modelSpec = <T extends z.ZodType>(union: T) => z.preprocess((v) => (v === 'sim' ? { type: 'sim' } : v), union);
-
-export const SpecialistSchema = modelSpec(z.discriminatedUnion('type', [SimModelSchema, EndpointModelSchema, PromptfooModelSchema]));
-export const AncestorSchema = modelSpec(z.discriminatedUnion('type', [SimModelSchema, EndpointModelSchema]));
+export const SpecialistSchema = SpecialistSpecSchema;
+export const AncestorSchema = AncestorSpecSchema;
 
 /**
  * RolloutProvider config. Example:
- *   specialist: sim                       # or {type: endpoint, baseUrl, model} or {type: provider, id}
+ *   specialist: lineage                   # the embedded real lineage; or sim, {type: endpoint, baseUrl, model}, {type: provider, id}
  *   ancestor: {type: endpoint, baseUrl: http://127.0.0.1:8000/v1, model: base}
  *   samples: 12
  */
 export const RolloutProviderConfigSchema = z
   .object({
     specialist: SpecialistSchema,
-    /** The base model scoring each rollout; omit for specialist-only signals. With specialist: sim, defaults to the simulator's ancestor. */
+    /**
+     * The base model scoring each rollout; omit for specialist-only signals. With specialist
+     * `lineage` or `sim`, defaults to that pair's own ancestor.
+     */
     ancestor: AncestorSchema.optional(),
+    /**
+     * Samples drawn from the ancestor itself on each prompt (same temperature and max tokens),
+     * graded like the specialist's: the ancestor's own pass rate, a cheap signal of whether
+     * steering toward it can help. 0 switches it off; ignored without an ancestor.
+     */
+    ancestorSamples: z.number().int().min(0).max(1000).default(4),
     /** Rollouts K per test. */
     samples: z.number().int().min(1).max(1000).default(12),
     temperature: z.number().min(0).max(5).default(0.6),

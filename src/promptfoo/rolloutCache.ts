@@ -9,6 +9,8 @@ export interface CachedResponse {
   metadata: Record<string, unknown>;
   tokenUsage?: { prompt?: number; completion?: number; total?: number; numRequests?: number };
   cost?: number;
+  /** The prompt's and every rollout's token ids (kept here, not in promptfoo's database, for the probe's prefix replay). */
+  tokens?: { prompt: number[] | null; rollouts: number[][] };
 }
 
 const CacheLineSchema = z.object({

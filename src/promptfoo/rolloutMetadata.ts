@@ -10,6 +10,15 @@ export const RolloutMetadataSchema = z.object({
   version: z.literal(1),
   specialist: z.string(),
   ancestor: z.string().nullable(),
+  /**
+   * The models as they can be reached again (the probe and repairs rebuild them): the config's
+   * specs without headers (which may carry keys). Null in rows written before this field existed.
+   */
+  models: z.object({ specialist: z.record(z.string(), z.unknown()), ancestor: z.record(z.string(), z.unknown()).nullable() }).nullable().default(null),
+  /** The exact text sent as the prompt (promptVar / promptSuffix applied). */
+  prompt: z.string().nullable().default(null),
+  /** The row's rollout-cache key (also on its sidecar lines). */
+  row_key: z.string().nullable().default(null),
   samples: z.number().int().nonnegative(),
   temperature: z.number(),
   seed: z.number().int(),
@@ -33,6 +42,14 @@ export const RolloutMetadataSchema = z.object({
   notes: z.array(z.string()).default([]),
   /** Retries this row's requests spent (they draw on the provider's retry budget). */
   retries: z.number().int().nonnegative().default(0),
+  /**
+   * The ancestor's own samples on the same prompt (config `ancestorSamples`), graded by the
+   * assertion into the ancestor's pass rate; null when none were drawn.
+   */
+  ancestor_rollouts: z
+    .array(z.object({ index: z.number().int().nonnegative(), text: z.string(), answer: z.string().nullable(), finish_reason: z.string() }))
+    .nullable()
+    .default(null),
   /** Rollouts that could not be obtained (after retries), with the error. */
   errors: z.array(z.object({ index: z.number().int().nonnegative(), message: z.string() })),
   sidecar: z.string().nullable(),

@@ -11,16 +11,14 @@ import { LogprobModeError, ModelNotServedError, PromptTooLongError, redactUrl } 
 import { OpenAICompatibleModel } from '../http/openAiCompatibleModel.js';
 import { redactSecrets } from '../http/redact.js';
 import { RetryBudget } from '../http/retryBudget.js';
+import { ancestorSpecOf, describeSpec, publicSpec, type SpecialistSpec, TokenModelFactory } from '../models/modelSpec.js';
 import type { Generation, RequestStats, TokenModel } from '../models/tokenModel.js';
-import { LineageSimulator } from '../simulator/lineageSimulator.js';
-import type { Mix } from '../simulator/mechanisms.js';
 import { type RolloutProviderConfig, RolloutProviderConfigSchema } from './providerConfig.js';
 import { RolloutCache } from './rolloutCache.js';
 import { METADATA_KEY, type RolloutMetadata } from './rolloutMetadata.js';
 import { RolloutSidecar } from './rolloutSidecar.js';
 
-type ModelSpec = RolloutProviderConfig['specialist'];
-type TokenSpec = Exclude<ModelSpec, { type: 'provider' }>;
+type ModelSpec = SpecialistSpec;
 
 /** What the servers report about the two models; part of every cache key. */
 type ServedIdentity = Record<'specialist' | 'ancestor', { root: string | null; max_model_len: number | null } | { unavailable: string } | null>;
@@ -46,6 +44,8 @@ export class RolloutProvider implements ApiProvider {
   readonly config: RolloutProviderConfig;
   private readonly providerId: string;
   private readonly models: { specialist: TokenModel | null; ancestor: TokenModel | null; blackBox: Promise<ApiProvider> | null };
+  /** The ancestor this config means (the embedded pair's own when not given). */
+  private readonly ancestorSpec: ReturnType<typeof ancestorSpecOf>;
   private readonly cache: RolloutCache | null;
   private readonly sidecar: RolloutSidecar | null;
   private readonly budget: RetryBudget;
@@ -62,6 +62,7 @@ export class RolloutProvider implements ApiProvider {
     this.sidecar = this.config.sidecar ? new RolloutSidecar(this.config.sidecar, cache ? () => cache.keys() : null) : null;
     this.providerId = options.id ?? `recoverability:${describe(this.config.specialist)}`;
     this.budget = new RetryBudget(this.config.retryBudget);
+    this.ancestorSpec = this.config.specialist.type === 'provider' ? undefined : ancestorSpecOf(this.config.specialist, this.config.ancestor);
     this.models = buildModels(this.config, this.budget);
   }
 
@@ -97,6 +98,9 @@ export class RolloutProvider implements ApiProvider {
         version: 1,
         specialist: describe(this.config.specialist),
         ancestor: this.models.ancestor?.name ?? null,
+        models: { specialist: publicSpec(this.config.specialist), ancestor: this.ancestorSpec ? publicSpec(this.ancestorSpec) : null },
+        prompt,
+        row_key: cacheKey,
         samples: this.config.samples,
         temperature: this.config.temperature,
         seed,
@@ -112,6 +116,7 @@ export class RolloutProvider implements ApiProvider {
           tokens: r.tokens.length,
           summary: r.summary,
         })),
+        ancestor_rollouts: result.ancestorRollouts?.map((r) => ({ index: r.index, text: r.text, answer: r.answer, finish_reason: r.finishReason })) ?? null,
         errors,
         sidecar: this.config.sidecar ?? null,
         base_path: this.config.basePath ?? null,
@@ -122,7 +127,8 @@ export class RolloutProvider implements ApiProvider {
         if (removed > 0) this.sayOnce('sidecar', `sidecar ${this.sidecar.path}: removed ${removed} line${removed === 1 ? '' : 's'} of rows an interrupted run traced but never cached; those rows are traced again as they are sampled`);
       }
       const response = { output: chosen.text, metadata: { [METADATA_KEY]: metadata }, tokenUsage, cost };
-      await this.cache?.put(cacheKey, response);
+      // The cache also keeps the token ids (not promptfoo's database): the probe replays prefixes.
+      await this.cache?.put(cacheKey, { ...response, tokens: { prompt: result.promptIds, rollouts: rollouts.map((r) => r.tokens) } });
       return { ...response, latencyMs: Date.now() - started };
     } catch (err) {
       const e = err as Error;
@@ -231,21 +237,37 @@ export class RolloutProvider implements ApiProvider {
       stats,
       ...(checkLogprobs ? { onSampled: (gens: readonly Generation[]) => this.checkLogprobs(ids, gens, stats) } : {}),
     });
+    const ancestorRollouts = ancestor && this.config.ancestorSamples > 0 ? await this.ancestorRollouts(ancestor, ids, seed, maxTokens, stats) : null;
     for (const notice of [...(specialist.notices?.() ?? []), ...(ancestor?.notices?.() ?? [])]) {
       notes.push(notice);
       this.sayOnce(`notice:${notice}`, notice);
     }
     const unavailable = [...new Set(rollouts.flatMap((r) => (r.issue ? [r.issue] : [])))];
     if (!ancestor) unavailable.push('trajectory features (spread, concentration, logit dispersion): no ancestor configured; specialist-only signals are reported');
-    const completion = rollouts.reduce((s, r) => s + r.tokens.length, 0);
-    const ancestorPrompt = ancestor ? rollouts.reduce((s, r) => s + ids.length + r.tokens.length, 0) : 0;
+    const completion = rollouts.reduce((s, r) => s + r.tokens.length, 0) + (ancestorRollouts?.reduce((s, r) => s + r.tokens.length, 0) ?? 0);
+    const ancestorPrompt = (ancestor ? rollouts.reduce((s, r) => s + ids.length + r.tokens.length, 0) : 0) + (ancestorRollouts ? ids.length : 0);
     const tokenUsage = {
       prompt: ids.length + ancestorPrompt,
       completion,
       total: ids.length + ancestorPrompt + completion,
-      numRequests: 1 + (ancestor ? rollouts.length : 0),
+      numRequests: 1 + (ancestor ? rollouts.length : 0) + (ancestorRollouts ? 1 : 0),
     };
-    return { rollouts, unavailable, notes, retries: stats.retries, errors: [] as RolloutMetadata['errors'], tokenUsage, cost: 0 };
+    return { rollouts, ancestorRollouts, promptIds: ids, unavailable, notes, retries: stats.retries, errors: [] as RolloutMetadata['errors'], tokenUsage, cost: 0 };
+  }
+
+  /**
+   * The ancestor's own samples on the prompt (`ancestorSamples`, same temperature and room): the
+   * assertion grades them into the ancestor's pass rate. A failure here loses no specialist
+   * rollout: the signal is left out, and the row says why.
+   */
+  private async ancestorRollouts(ancestor: TokenModel, ids: readonly number[], seed: number, maxTokens: number, stats: RequestStats) {
+    try {
+      const gens = await ancestor.sample(ids, { n: this.config.ancestorSamples, temperature: this.config.temperature, seed: seedOf('ancestor-samples', seed), maxTokens, topK: 1, stats });
+      return gens.map((g, index) => ({ index, tokens: g.tokens, text: g.text, answer: extractAnswer(g.text), finishReason: g.finishReason }));
+    } catch (err) {
+      this.sayOnce(`ancestor-samples:${(err as Error).name}`, `sampling the ancestor on the prompt failed (${(err as Error).name}: ${(err as Error).message}); the ancestor's pass rate is left out of those rows`);
+      return null;
+    }
   }
 
   /**
@@ -345,7 +367,7 @@ export class RolloutProvider implements ApiProvider {
       `token-level signals: ${this.config.specialist.type === 'provider' ? this.config.specialist.id : 'the provider'} is black-box (no top-K log-probs); only pass@k and the answer distribution are reported`,
     ];
     if (errors.length > 0) unavailable.push(`${errors.length} of ${this.config.samples} rollouts failed and are listed under errors`);
-    return { rollouts, unavailable, notes: [] as string[], retries: 0, errors, tokenUsage, cost };
+    return { rollouts, ancestorRollouts: null, promptIds: null, unavailable, notes: [] as string[], retries: 0, errors, tokenUsage, cost };
   }
 }
 
@@ -370,40 +392,20 @@ function cacheIdentity(config: RolloutProviderConfig) {
 }
 
 function describe(spec: ModelSpec): string {
-  switch (spec.type) {
-    case 'sim':
-      return `sim-specialist(seed=${spec.seed})`;
-    case 'endpoint':
-      return spec.model;
-    case 'provider':
-      return spec.id;
-  }
+  return describeSpec(spec, 'specialist');
 }
 
 function buildModels(config: RolloutProviderConfig, budget: RetryBudget) {
   const spec = config.specialist;
   if (spec.type === 'provider') {
-    if (config.ancestor) throw new Error('RolloutProvider config: "ancestor" needs a token-level specialist (type sim or endpoint); a black-box provider cannot be scored token by token');
+    if (config.ancestor) throw new Error('RolloutProvider config: "ancestor" needs a token-level specialist (lineage, sim or endpoint); a black-box provider cannot be scored token by token');
     const blackBox = import('promptfoo').then((pf) => pf.loadApiProvider(spec.id, { options: { config: spec.config } }));
     blackBox.catch(() => {}); // surfaced on first call
     return { specialist: null, ancestor: null, blackBox };
   }
-  const sims = new Map<string, LineageSimulator>();
-  const sim = (s: { seed: number; mix?: Mix | undefined }) => {
-    const key = JSON.stringify(s);
-    if (!sims.has(key)) sims.set(key, new LineageSimulator({ seed: s.seed, ...(s.mix ? { mix: s.mix } : {}) }));
-    return sims.get(key)!;
-  };
-  const model = (m: TokenSpec, role: 'specialist' | 'ancestor'): TokenModel => {
-    if (m.type === 'sim') return sim(m)[role];
-    const { type: _t, ...endpoint } = m;
-    return new OpenAICompatibleModel(endpoint, process.env, { budget });
-  };
-  const specialist = model(spec, 'specialist');
-  // With the simulator as specialist, its own ancestor is the default lineage partner.
-  const ancestorSpec = config.ancestor ?? (spec.type === 'sim' ? spec : undefined);
-  const ancestor = ancestorSpec ? model(ancestorSpec, 'ancestor') : null;
-  return { specialist, ancestor, blackBox: null };
+  const factory = new TokenModelFactory({ budget, ...(config.basePath ? { basePath: config.basePath } : {}) });
+  const ancestorSpec = ancestorSpecOf(spec, config.ancestor);
+  return { specialist: factory.build(spec, 'specialist'), ancestor: ancestorSpec ? factory.build(ancestorSpec, 'ancestor') : null, blackBox: null };
 }
 
 /** The first rollout whose normalized answer is the most common one. */

@@ -7,12 +7,21 @@ export const RowRecoverabilitySchema = z.object({
   regime: z.enum(PROSPECTIVE_REGIMES),
   route: z.string().nullable(),
   route_reason: z.string(),
+  /** Where regime and route came from: a policy learned from a probe of this model, or the paper's untested rule. */
+  route_source: z.enum(['policy', 'paper_rule']).default('paper_rule'),
+  /** The policy's cross-validated precision for this regime (null for the paper's rule). */
+  precision: z.number().nullable().default(null),
   n_rollouts: z.number().int().nonnegative(),
   n_passed: z.number().int().nonnegative(),
   features: FeaturesSchema.nullable(),
+  /** The row's prospective signals (what a policy reads); absent in verdicts written before them. */
+  signals: z.record(z.string(), z.number().nullable()).nullable().default(null),
   passed: z.array(z.boolean()),
+  /** The ancestor's own samples on the prompt, graded (null when none were drawn). */
+  ancestor_passed: z.array(z.boolean()).nullable().default(null),
   unavailable: z.array(z.string()),
   reference: z.string().nullable(),
+  policy: z.string().nullable().default(null),
   rollout_errors: z.number().int().nonnegative(),
 });
 export type RowRecoverability = z.infer<typeof RowRecoverabilitySchema>;

@@ -128,7 +128,12 @@ describe('the vLLM example against serve-sim over HTTP', () => {
       const meta = row.response.metadata.recoverability;
       expect(meta.capabilities).toEqual({ logprobs: true, ancestor: true });
       expect(meta.rollouts).toHaveLength(8);
-      expect(row.response.tokenUsage.numRequests).toBe(9); // one sampling request + one prefill per rollout
+      // One sampling request, one ancestor prefill per rollout, one request for the ancestor's own samples.
+      expect(row.response.tokenUsage.numRequests).toBe(1 + 8 + 1);
+      expect(row.response.metadata.recoverability.ancestor_rollouts).toHaveLength(4);
+      // The assertion grades the ancestor's samples with the test's own grader (numeric, var answer).
+      const ancestorPass = meta.ancestor_rollouts.filter((a: any) => Number(a.answer) === Number(row.vars.answer)).length / 4;
+      expect(row.namedScores.ancestor_pass_rate).toBe(ancestorPass);
     }
     expect(rows.some((x: any) => x.namedScores.spread !== undefined)).toBe(true);
     expect(readFileSync(join(dir, 'out.csv'), 'utf8').split('\n')[0]).toContain('Metric: logit_dispersion');

@@ -21,7 +21,14 @@ describe('RolloutProvider', () => {
     const c = await p.callApi('Compute (17 * 4) + 45.', { repeatIndex: 1 } as any);
     expect(a.metadata).toEqual(b.metadata);
     expect(a.metadata!.recoverability.seed).not.toBe(c.metadata!.recoverability.seed);
-    expect(a.tokenUsage!.numRequests).toBe(5);
+    // One sampling request, one ancestor prefill per rollout, one request for the ancestor's own 4 samples.
+    expect(a.tokenUsage!.numRequests).toBe(1 + 4 + 1);
+    expect(a.metadata!.recoverability.ancestor_rollouts).toHaveLength(4);
+    const off = await new RolloutProvider({ config: { specialist: 'sim', samples: 4, seed: 2, ancestorSamples: 0 } }).callApi('Compute (17 * 4) + 45.');
+    expect(off.tokenUsage!.numRequests).toBe(5);
+    expect(off.metadata!.recoverability.ancestor_rollouts).toBeNull();
+    // Same rollouts either way: the ancestor's samples draw on their own seeds.
+    expect(off.metadata!.recoverability.rollouts).toEqual(a.metadata!.recoverability.rollouts);
   });
 
   it('an unreachable endpoint is a named row error, not a crash', async () => {

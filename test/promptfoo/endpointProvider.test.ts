@@ -23,7 +23,7 @@ async function proxy(vllm: VllmBehaviour = {}) {
 }
 const endpoint = (url: string, model: string) => ({ type: 'endpoint', baseUrl: url, model, timeoutMs: 10_000, maxRetries: 1, retryBaseMs: 1 });
 const provider = (url: string, extra: Record<string, unknown> = {}) =>
-  new RolloutProvider({ config: { specialist: endpoint(url, 'sim-specialist'), ancestor: endpoint(url, 'sim-ancestor'), samples: 2, topK: 3, ancestorTopK: 3, ...extra } });
+  new RolloutProvider({ config: { specialist: endpoint(url, 'sim-specialist'), ancestor: endpoint(url, 'sim-ancestor'), samples: 2, topK: 3, ancestorTopK: 3, ancestorSamples: 0, ...extra } });
 const said = () => stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith('recoverability:'));
 const meta = (res: { metadata?: Record<string, any> }) => res.metadata!.recoverability;
 const prompts = ['Compute 2 + 3.', 'Compute (17 * 4) + 45.', 'Compute 9 - 4.'];
@@ -119,7 +119,7 @@ describe('the log-prob check: one sampled rollout scored by the specialist itsel
 
   it('a specialist without prompt_logprobs: three rows try, then the check is given up, said once; the rows keep their rollouts', async () => {
     const p = await proxy({ noPromptLogprobs: ['sim-specialist'] });
-    const rp = new RolloutProvider({ config: { specialist: endpoint(p.url, 'sim-specialist'), samples: 2, topK: 3 } });
+    const rp = new RolloutProvider({ config: { specialist: endpoint(p.url, 'sim-specialist'), samples: 2, topK: 3, ancestorSamples: 0 } });
     const results = await Promise.all([...prompts, 'Compute 8 + 1.', 'Compute 7 * 3.'].map((q) => rp.callApi(q)));
     for (const res of results) expect(meta(res).rollouts).toHaveLength(2);
     expect(p.requests.filter((r) => r.kind === 'score')).toHaveLength(3);
