@@ -9,7 +9,7 @@ describe('shipped example data', () => {
     mkdirSync(join(root, 'examples'), { recursive: true });
     const { makeExamples } = await import('../../scripts/make-examples.mjs');
     await makeExamples(root);
-    for (const f of ['examples/sim-problems.csv', 'examples/sim-problems-small.csv', 'examples/reference/sim-failures.csv']) {
+    for (const f of ['examples/lineage-problems.csv', 'examples/reference/lineage-failures.json', 'examples/sim-problems.csv', 'examples/sim-problems-small.csv', 'examples/reference/sim-failures.csv']) {
       expect(readFileSync(join(root, f), 'utf8'), f).toBe(readFileSync(f, 'utf8'));
     }
   });

@@ -31,23 +31,33 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-describe('root promptfooconfig.yaml (offline, embedded simulator)', () => {
+describe('root promptfooconfig.yaml (offline, the embedded real lineage)', () => {
   const dir = outDir();
   let json: any;
   let csv: string[][];
   beforeAll(() => {
     const r = runPromptfoo(['eval', '-c', 'promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json'), '-o', join(dir, 'out.csv')]);
-    // Exit code 100 = some tests failed (expected: the simulator plants failures).
+    // Exit code 100 = some tests failed (expected: the specialist fails real problems).
     expect([0, 100], r.stderr).toContain(r.code);
     json = readJson(join(dir, 'out.json'));
     csv = parseCsv(readFileSync(join(dir, 'out.csv'), 'utf8'));
   });
 
-  it('runs 40 problems with 12 rollouts each and no errors', () => {
+  it('runs 40 problems with 12 rollouts each on the real lineage, and no errors', () => {
     const rows = json.results.results;
     expect(rows).toHaveLength(40);
     expect(json.results.stats.errors).toBe(0);
-    for (const r of rows) expect(r.response.metadata.recoverability.rollouts).toHaveLength(12);
+    for (const r of rows) {
+      const meta = r.response.metadata.recoverability;
+      expect(meta.rollouts).toHaveLength(12);
+      // The row names the models it ran on: the embedded lineage, not the simulator.
+      expect(meta.specialist).toBe('arith-specialist');
+      expect(meta.ancestor).toBe('arith-ancestor');
+      expect(meta.models.specialist).toEqual({ type: 'lineage' });
+      expect(meta.ancestor_rollouts).toHaveLength(4);
+      // The exact prompt in the card's format, newline included (written in the prompt template).
+      expect(meta.prompt).toBe(`Q: ${r.vars.expression}=\n`);
+    }
   });
 
   it('JSON rows carry the recoverability columns with sane values', () => {
@@ -105,6 +115,9 @@ describe('root promptfooconfig.yaml (offline, embedded simulator)', () => {
       expect(r.metadata.regime).toBe(row.regime);
     }
     expect(readFileSync(join(dir, 'recoverability.md'), 'utf8')).toMatch(/# Recoverability report[\s\S]*## Regimes among failures/);
+    // The specialist forgot short chains and has not mastered long ones: failures in each group.
+    const failing = report.rows.filter((r) => r.n_passed < r.n_rollouts).map((r) => r.description);
+    for (const steps of [2, 4, 5]) expect(failing.some((d) => d.startsWith(`${steps} steps:`)), `${steps}-step failures`).toBe(true);
   });
 });
 
