@@ -50,3 +50,22 @@ export function nearestCentroidCV(X: readonly (readonly number[])[], labels: rea
 export function accuracyOf(predicted: readonly number[], labels: readonly number[]): number {
   return labels.length === 0 ? NaN : predicted.filter((p, i) => p === labels[i]).length / labels.length;
 }
+
+/**
+ * Balanced accuracy: the mean over classes of each class's recall, (1/K) Σ_c #{ŷ = c ∧ y = c} / #{y = c}.
+ * Chance level is 1/K whatever the class sizes, unlike plain accuracy against the majority class.
+ *
+ * @example balancedAccuracyOf([0, 0, 0, 1], [0, 0, 1, 1]) // (2/2 + 1/2) / 2 = 0.75
+ */
+export function balancedAccuracyOf(predicted: readonly number[], labels: readonly number[]): number {
+  const total = new Map<number, number>();
+  const hit = new Map<number, number>();
+  labels.forEach((y, i) => {
+    total.set(y, (total.get(y) ?? 0) + 1);
+    if (predicted[i] === y) hit.set(y, (hit.get(y) ?? 0) + 1);
+  });
+  if (total.size === 0) return NaN;
+  let sum = 0;
+  for (const [y, n] of total) sum += (hit.get(y) ?? 0) / n;
+  return sum / total.size;
+}
