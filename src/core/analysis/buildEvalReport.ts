@@ -95,10 +95,19 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
 
   const ks = options.passAtK ?? [1, 3, 5, 10];
   const outRows: EvalReportRow[] = rows.map((r) => {
-    const est = prospectiveRegime(
-      { nRollouts: r.n_rollouts, nPassed: r.n_passed, features: hasAllFeatures(r.features) ? r.features : null },
-      { scale, policy, noScaleReason: 'no failure in this eval has all three features to build a z-score scale' },
-    );
+    let est: ReturnType<typeof prospectiveRegime>;
+    try {
+      est = prospectiveRegime(
+        { nRollouts: r.n_rollouts, nPassed: r.n_passed, features: hasAllFeatures(r.features) ? r.features : null },
+        { scale, policy, noScaleReason: 'no failure in this eval has all three features to build a z-score scale' },
+      );
+    } catch (err) {
+      // A feature so far from the scale that its z-score is beyond the largest number: bad input, named.
+      if (!(err instanceof RangeError)) throw err;
+      throw new ContractError(`report row (${r.description}): ${err.message}; its features are not on the scale of ${options.reference ? 'the reference' : 'this eval'}`, [
+        { path: 'features', message: err.message },
+      ]);
+    }
     return {
       key: `${r.test_idx}:${r.prompt_idx}:${r.repeat}`,
       test_idx: r.test_idx,
