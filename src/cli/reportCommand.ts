@@ -11,8 +11,6 @@ import { loadEvalOutput } from '../io/loadEvalOutput.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
 import { checkWritableDir } from '../io/writableOutput.js';
 import { writeReportJson } from '../io/writeReportJson.js';
-import { ProbeJournal } from '../probe/probeJournal.js';
-import { renderHtml } from '../report/renderHtml.js';
 import { renderMarkdown } from '../report/renderMarkdown.js';
 import { reportSummaryLine } from '../report/summaryLine.js';
 import { terminalSafe } from '../report/terminalText.js';
@@ -57,7 +55,7 @@ export async function reportCommand(argv: string[], out: (s: string) => void): P
   return withInputErrors('report', async () => {
     const dir = values.out ?? dirname(input);
     await checkWritableDir(dir, values.out ? '--out' : 'the output folder');
-    const budgets = values.probe ? rescueAtBudget(await ProbeJournal.read(values.probe).catch((e: Error) => { throw new InputError(e.message); })) : undefined;
+    const budgets = values.probe ? rescueAtBudget(await readJournal(values.probe)) : undefined;
     const evalOut = await loadEvalOutput(input);
     const reference = evalOut.reference ? { path: relative(process.cwd(), evalOut.reference) || evalOut.reference, scale: await loadReferenceScale(evalOut.reference) } : null;
     let report: EvalReport;
@@ -72,9 +70,20 @@ export async function reportCommand(argv: string[], out: (s: string) => void): P
     const written: string[] = [];
     if (formats.includes('json')) written.push(await writeReportJson(join(dir, 'recoverability.json'), report));
     if (formats.includes('md')) written.push(await write(join(dir, 'recoverability.md'), renderMarkdown(report)));
-    if (formats.includes('html')) written.push(await write(join(dir, 'recoverability.html'), await renderHtml(report, { ...(budgets ? { budgets } : {}) })));
+    if (formats.includes('html')) {
+      // Vega is large: loaded only when the HTML is asked for.
+      const { renderHtml } = await import('../report/renderHtml.js');
+      written.push(await write(join(dir, 'recoverability.html'), await renderHtml(report, { ...(budgets ? { budgets } : {}) })));
+    }
     out(terminalSafe(`${reportSummaryLine(report)} → ${written.join(', ')}`));
     return 0;
+  });
+}
+
+async function readJournal(path: string) {
+  const { ProbeJournal } = await import('../probe/probeJournal.js');
+  return ProbeJournal.read(path).catch((e: Error) => {
+    throw new InputError(e.message);
   });
 }
 

@@ -35,6 +35,8 @@ export interface LoadOptions {
   threads?: number;
   /** JSONL outputs from this size on are read by several threads (64 MiB). */
   parallelMinBytes?: number;
+  /** Read a large output in a thread of its own even with `threads: 1` (the gate reads two outputs at once). */
+  ownThread?: boolean;
   /** The initial read window (8 MiB); tests make it small to cross window boundaries. */
   chunkBytes?: number;
 }
@@ -86,9 +88,15 @@ export async function loadEvalOutput(path: string, options: LoadOptions = {}): P
     throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const threads = Math.max(1, Math.min(options.threads ?? Math.min(4, availableParallelism()), 16));
-  const parallel = threads > 1 && size >= (options.parallelMinBytes ?? PARALLEL_BYTES) && path.toLowerCase().endsWith('.jsonl') && existsSync(WORKER);
   const purpose = options.purpose ?? 'report';
-  const parts = parallel ? await readInParallel(path, size, threads, purpose, options.chunkBytes) : [await readRange(path, purpose, undefined, options.chunkBytes)];
+  const large = size >= (options.parallelMinBytes ?? PARALLEL_BYTES) && existsSync(WORKER);
+  const jsonl = path.toLowerCase().endsWith('.jsonl');
+  const parts =
+    large && jsonl && threads > 1
+      ? await readInParallel(path, size, threads, purpose, options.chunkBytes)
+      : large && options.ownThread
+        ? [await inWorker(path, purpose, undefined, options.chunkBytes).catch((err: unknown) => rethrowRanged(path, err))]
+        : [await readRange(path, purpose, undefined, options.chunkBytes)];
 
   const out: EvalOutput = { path, format: parts[0]!.format, evalId: parts[0]!.evalId, inputs: [], errors: [], ungraded: 0, reference: null };
   let rows = 0;
@@ -210,7 +218,13 @@ async function readInParallel(path: string, size: number, threads: number, purpo
   return settled.map((s) => (s as PromiseFulfilledResult<PartialEvalOutput>).value);
 }
 
-function inWorker(path: string, purpose: 'report' | 'gate', range: { start: number; end: number }, chunkBytes?: number): Promise<PartialEvalOutput> {
+/** A reader thread's failure, for a whole-file read (no range: its line numbers are the file's). */
+function rethrowRanged(path: string, err: unknown): never {
+  if (err instanceof RangeLineError) throw new InputError(`${path}, line ${err.line}${err.rest}`);
+  throw err;
+}
+
+function inWorker(path: string, purpose: 'report' | 'gate', range: { start: number; end: number } | undefined, chunkBytes?: number): Promise<PartialEvalOutput> {
   return new Promise((resolvePart, reject) => {
     const worker = new Worker(WORKER, { workerData: { path, purpose, range, chunkBytes } });
     worker.once('message', (m: { ok?: PartialEvalOutput; error?: { kind: string; message: string; line?: number; rest?: string } }) => {

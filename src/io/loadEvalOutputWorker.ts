@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from './inputError.js';
 import { RangeLineError, readRange } from './loadEvalOutput.js';
 
-/** A reader thread of loadEvalOutput: reads one range of whole JSONL lines and posts what it found. */
-const { path, purpose, range, chunkBytes } = workerData as { path: string; purpose: 'report' | 'gate'; range: { start: number; end: number }; chunkBytes?: number };
+/** A reader thread of loadEvalOutput: reads one range of whole JSONL lines (or the whole output) and posts what it found. */
+const { path, purpose, range, chunkBytes } = workerData as { path: string; purpose: 'report' | 'gate'; range?: { start: number; end: number }; chunkBytes?: number };
 try {
   parentPort!.postMessage({ ok: await readRange(path, purpose, range, chunkBytes) });
 } catch (err) {

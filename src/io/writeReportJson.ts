@@ -2,9 +2,9 @@ import { createWriteStream } from 'node:fs';
 import type { EvalReport } from '../core/contracts/evalReport.js';
 
 /**
- * recoverability.json as pretty JSON, written row by row: the same text as
- * JSON.stringify(report, null, 2), without building one string of every row (100k rows would
- * make hundreds of MB).
+ * recoverability.json, written in chunks of rows without building one string of every row (100k
+ * rows would make hundreds of MB): the summary pretty-printed, then one compact row per line.
+ * JSON.parse of the file gives the report back.
  */
 export async function writeReportJson(path: string, report: EvalReport): Promise<string> {
   const { rows, ...head } = report;
@@ -18,9 +18,10 @@ export async function writeReportJson(path: string, report: EvalReport): Promise
   if (rows.length === 0) await put(headText + '\n');
   else {
     await put(headText.slice(0, headText.lastIndexOf('[]')) + '[\n');
-    for (let i = 0; i < rows.length; i++) {
-      const row = JSON.stringify(rows[i], null, 2).replace(/\n/g, '\n    ');
-      await put(`    ${row}${i < rows.length - 1 ? ',' : ''}\n`);
+    const CHUNK = 500;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const part = rows.slice(i, i + CHUNK).map((row, k) => `    ${JSON.stringify(row)}${i + k < rows.length - 1 ? ',' : ''}\n`);
+      await put(part.join(''));
     }
     await put('  ]\n}\n');
   }

@@ -43,6 +43,8 @@ export interface EvalReportOptions {
   seed?: number;
   /** Rows that errored (no rollouts, no grade): counted and listed, never analysed. */
   errors?: readonly ErrorRowInput[];
+  /** Cluster the failures with k-means (default true; the gate does not use clusters). */
+  clusters?: boolean;
 }
 
 const hasAllFeatures = (f: Features | null): f is Features => f !== null && FEATURE_NAMES.every((k) => Number.isFinite(f[k] as number));
@@ -89,7 +91,7 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
   const scaleSource: EvalReport['scale_source'] = options.reference ? 'reference' : scale ? 'eval' : 'none';
 
   const clusters =
-    featured.length >= 2 ? kmeansRegimes(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
+    options.clusters !== false && featured.length >= 2 ? kmeansRegimes(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
   const clusterOf = new Map<ReportRowInput, string>();
   if (clusters) featured.forEach((r, i) => clusterOf.set(r, clusters.regimes[clusters.assignment[i]!]!.name));
 

@@ -1,6 +1,6 @@
 import { seededRandom } from '../random/seededRandom.js';
 import { zScores } from '../routing/zScore.js';
-import { accuracyOf, balancedAccuracyOf, nearestCentroidCV } from '../stats/nearestCentroidCV.js';
+import { accuracyOf, balancedAccuracyOf, nearestCentroidCVFlat } from '../stats/nearestCentroidCV.js';
 
 export interface TwoSampleTestResult {
   /** Rows of each sample the test ran on (after thinning, see `totalA` / `totalB`). */
@@ -50,13 +50,15 @@ export function classifierTwoSampleTest(
   const dims = a[0]!.length;
   const raw = [...a, ...b];
   const cols = Array.from({ length: dims }, (_, d) => zScores(raw.map((x) => x[d]!)));
-  const X = raw.map((_, i) => cols.map((c) => c[i]!));
+  // Row-major z-scores, laid out once for the hundreds of cross-validations below.
+  const X = new Float64Array(raw.length * dims);
+  raw.forEach((_, i) => cols.forEach((c, d) => (X[i * dims + d] = c[i]!)));
   const labels: number[] = raw.map((_, i) => (i < a.length ? 0 : 1));
   const folds = Math.max(2, Math.min(options.folds ?? 5, a.length, b.length));
   const permutations = options.permutations ?? 200;
   const seed = options.seed ?? 1;
 
-  const predicted = nearestCentroidCV(X, labels, folds, seed);
+  const predicted = nearestCentroidCVFlat(X, dims, labels, folds, seed);
   const observed = balancedAccuracyOf(predicted, labels);
   const random = seededRandom(seed ^ 0x5bd1e995);
   let atLeast = 0;
@@ -66,7 +68,7 @@ export function classifierTwoSampleTest(
       const j = Math.floor(random.uniform() * (i + 1));
       [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
     }
-    if (balancedAccuracyOf(nearestCentroidCV(X, shuffled, folds, seed), shuffled) >= observed - 1e-12) atLeast++;
+    if (balancedAccuracyOf(nearestCentroidCVFlat(X, dims, shuffled, folds, seed), shuffled) >= observed - 1e-12) atLeast++;
   }
   return {
     nA: a.length,
