@@ -7,7 +7,7 @@
 // from other rows than the baseline, so the two evals differ).
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const PROMPTFOO = (root) => join(root, 'node_modules/promptfoo/dist/src/entrypoint.js');
@@ -68,11 +68,12 @@ export function writePrettyJson(path, rows, envelope, n, seed) {
 
 function timed(root, args) {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'bin/recoverability.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', process.execPath, join(root, 'bin/recoverability.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const ms = Math.round(performance.now() - t0);
-  const kb = Number(r.stderr.trim().split('\n').at(-1));
+  const [kb, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
   if (r.status !== 0 && r.status !== 1) throw new Error(`recoverability ${args[0]} failed (${r.status}): ${r.stderr}`);
-  return { ms, peak_rss_mb: Number.isFinite(kb) ? Math.round(kb / 1024) : null, status: r.status, stdout: r.stdout };
+  // CPU time (all threads) beside wall time: on a shared machine wall time also counts waiting for a core.
+  return { ms, cpu_ms: Math.round(1000 * (user + sys)), peak_rss_mb: Number.isFinite(kb) ? Math.round(kb / 1024) : null, status: r.status, stdout: r.stdout };
 }
 
 /** Runs the report/gate benchmark; emits one JSON line per size. */
@@ -97,10 +98,14 @@ export async function reportGateBench(root, emit, sizes = [[10_000, 'json'], [10
         input_mb: Math.round(statSync(a).size / 2 ** 20),
         rollouts_per_test: rows[0].response.metadata.recoverability.rollouts.length,
         report_ms: report.ms,
+        report_cpu_ms: report.cpu_ms,
         report_peak_rss_mb: report.peak_rss_mb,
         report_formats: formats,
         gate_ms: gate.ms,
+        gate_cpu_ms: gate.cpu_ms,
         gate_peak_rss_mb: gate.peak_rss_mb,
+        load_average_1min: +loadavg()[0].toFixed(1),
+        cores: availableParallelism(),
         gate_exit: gate.status,
         gate_topography: /subsample of [^)]*\)/.exec(gate.stdout)?.[0] ?? 'all failures',
       });

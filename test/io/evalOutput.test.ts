@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/io/inputError.js';
 import { loadEvalOutput, readRange } from '../../src/io/loadEvalOutput.js';
+import { readPromptfooRows } from '../../src/io/promptfooOutput.js';
 import { scanRowParts } from '../../src/io/rowScan.js';
 import { classifyResult, reportRowFromParts } from '../../src/report/reportInputs.js';
 import { testKey } from '../../src/report/testIdentity.js';
@@ -55,6 +56,15 @@ describe('reading what promptfoo 0.121 writes', () => {
       expect(fast).toEqual((whole as { row: unknown }).row);
       start = end + 1;
     }
+  });
+
+  it('pretty JSON rows are read by the anchored reader too (white space between keys)', async () => {
+    let fast = 0;
+    await readPromptfooRows(json, () => {}, (row) => {
+      const parts = scanRowParts(row.buf, row.start, row.end);
+      if (parts !== null && parts !== 'no-verdict') fast++;
+    });
+    expect(fast).toBe(12);
   });
 
   it('a row laid out differently (top-level keys reversed) falls back to a whole parse with the same answer', async () => {
