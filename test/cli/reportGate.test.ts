@@ -155,6 +155,7 @@ describe('recoverability report', () => {
     ['n_passed > n_rollouts', () => [edited(out('baseline'), 'tampered/out.json', (rows) => (verdictOf(rows[3]).n_passed = 99))], /out\.json, results\[3\]: the recoverability verdict is invalid: recoverability_row\.n_passed: n_passed cannot exceed n_rollouts/],
     ['--out that is a file', () => [out('baseline'), '--out', writeTo('a-file', 'x')], /--out .*a-file is a file, not a folder/],
     ['--out that cannot be created', () => [out('baseline'), '--out', join(writeTo('b-file', 'x'), 'sub')], /--out .*b-file\/sub cannot be used: ENOTDIR \(a part of the path is a file\)/],
+    ['a feature of 1e308 on the reference scale (its z is beyond the largest number)', () => [edited(out('baseline'), 'huge-ref/out.json', (rows) => (verdictOf(rows.find((r) => verdictOf(r).features && verdictOf(r).n_passed < verdictOf(r).n_rollouts)).features.spread = 1e308))], /report row \(question=.*\): z-score of 1e\+308 .* is beyond the largest number; its features are not on the scale of the reference/],
     ['a reference that is a secrets file', () => [edited(out('baseline'), 'leak/out.json', (rows) => rows.forEach((r) => (verdictOf(r).reference = 'creds.json')))], /reference .*leak\/creds\.json (cannot be read: ENOENT|is not a reference population)/],
   ])('%s: exit 2 with a one-line reason, no stack trace', (_n, args, message) => {
     writeTo('leak/creds.json', 'API_KEY=sk-live-0123456789');
