@@ -173,47 +173,12 @@ const parts = {
     emit({ bench: 'plugin-overhead', suite: 'promptfooconfig.yaml (40 tests x 12 rollouts)', plugin_wall_ms: plugin.wall, plain_wall_ms: base.wall, plugin_eval_ms: plugin.evalMs, plain_eval_ms: base.evalMs, overhead_wall: +(plugin.wall / base.wall - 1).toFixed(3), overhead_eval: +(plugin.evalMs / base.evalMs - 1).toFixed(3) });
   },
 
+  /** Report and gate on real promptfoo rows replicated to 10k (pretty JSON) and 100k (JSONL): scripts/bench/reportGate.mjs. */
   async 'report-gate'() {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-rg-'));
-    const out = [];
-    for (const n of [10_000, 100_000]) {
-      const a = join(dir, `a${n}.json`);
-      const b = join(dir, `b${n}.json`);
-      writeFileSync(a, syntheticOutput(n, 1));
-      writeFileSync(b, syntheticOutput(n, 2));
-      const timed = (args) => {
-        const t0 = performance.now();
-        const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(ROOT, 'bin/recoverability.js'), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-        const ms = Math.round(performance.now() - t0);
-        const kb = Number(r.stderr.trim().split('\n').at(-1));
-        return { ms, peak_rss_mb: Number.isFinite(kb) ? Math.round(kb / 1024) : null, status: r.status };
-      };
-      const report = timed(['report', a, '--out', join(dir, `rep${n}`), '--format', n <= 10_000 ? 'json,md,html' : 'json,md']);
-      const gate = timed(['gate', '--baseline', a, '--candidate', b, '--permutations', '199']);
-      out.push({ n, report, gate });
-    }
-    for (const o of out) emit({ bench: 'report-gate', problems: o.n, report_ms: o.report.ms, report_peak_rss_mb: o.report.peak_rss_mb, gate_ms: o.gate.ms, gate_peak_rss_mb: o.gate.peak_rss_mb, report_formats: o.n <= 10_000 ? 'json,md,html' : 'json,md' });
+    const { reportGateBench } = await import('./reportGate.mjs');
+    await reportGateBench(ROOT, emit);
   },
 };
-
-/** A promptfoo output of n rows as the plugin writes them (8 rollouts each, compact metadata). */
-function syntheticOutput(n, seed) {
-  let s = seed * 7919 + 1;
-  const r = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
-  const rows = [];
-  for (let i = 0; i < n; i++) {
-    const passed = Array.from({ length: 8 }, () => r() < 0.45);
-    const c = passed.filter(Boolean).length;
-    const features = c === 8 ? null : { spread: 0.1 + 0.3 * r(), concentration: 1 + r(), logit_dispersion: -2 + r() };
-    const summary = { scoredPositions: 60, pairedPositions: 60, skippedPositions: 0, junction: 19, maxJ: 5, meanJ: 0.2, spread: features?.spread ?? 0.1, concentration: 1.4, logitDispersion: -1.6, meanDeltaPath: 0.1, meanGcov: 0.01, meanKl: 0.2, meanEntropy: 0.1, meanLogprob: -0.1, minWindowConfidence: 4, dispersionAtMinConfidence: -1.5 };
-    rows.push({
-      testIdx: i, promptIdx: 0, repeatIndex: 0, vars: { question: `problem ${i}` }, provider: { id: 'bench' },
-      response: { output: 'Answer: 1', metadata: { recoverability: { version: 1, specialist: 's', ancestor: 'a', samples: 8, temperature: 0.6, seed: 1, capabilities: { logprobs: true, ancestor: true }, unavailable: [], rollouts: passed.map((p, k) => ({ index: k, text: 'Step 1: …\nAnswer: 1', answer: p ? '1' : '2', finish_reason: 'stop', tokens: 60, summary })), errors: [], sidecar: null, base_path: null } } },
-      gradingResult: { pass: c >= 4, componentResults: [{ metadata: { recoverability_row: { regime: 'resample', route: 'retry', route_reason: 'x', n_rollouts: 8, n_passed: c, features, passed, unavailable: [], reference: null, rollout_errors: 0 } } }] },
-    });
-  }
-  return JSON.stringify({ evalId: `bench-${seed}`, results: { results: rows } });
-}
 
 async function main() {
   const part = process.argv[2] === '--part' ? process.argv[3] : null;
@@ -251,7 +216,13 @@ async function main() {
   rows.push(['capture K=16, 50 ms/request', `ours ${cap.ours_sampling_ms} ms sampling, ${cap.ours_with_ancestor_ms} ms with ancestor; one call ${cap.one_call_ms} ms (${cap.ratio_to_one_call}x); sequential ${cap.sequential_ms} ms; promptfoo --repeat 16: ${cap.promptfoo_repeat16_j4_ms} ms (-j 4), ${cap.promptfoo_repeat16_j16_ms} ms (-j 16)`, '<= 1.5x one call']);
   const [ov] = get('plugin-overhead');
   rows.push(['plugin overhead (root suite)', `eval ${ov.plugin_eval_ms} vs ${ov.plain_eval_ms} ms (${(100 * ov.overhead_eval).toFixed(1)}%); wall ${ov.plugin_wall_ms} vs ${ov.plain_wall_ms} ms (${(100 * ov.overhead_wall).toFixed(1)}%)`, '<= 15%']);
-  for (const rg of get('report-gate')) rows.push([`report + gate, ${rg.problems.toLocaleString('en')} problems`, `report ${rg.report_ms} ms (${rg.report_formats}, peak ${rg.report_peak_rss_mb} MB); gate ${rg.gate_ms} ms (peak ${rg.gate_peak_rss_mb} MB)`, '< 5 s at 100k']);
+  for (const rg of get('report-gate')) {
+    rows.push([
+      `report + gate, ${rg.problems.toLocaleString('en')} tests, ${rg.input_format}`,
+      `${rg.input_mb} MB per eval (${rg.rollouts_per_test} rollouts per test); report ${rg.report_ms} ms (${rg.report_cpu_ms} ms CPU; ${rg.report_formats}, peak ${rg.report_peak_rss_mb} MB); gate ${rg.gate_ms} ms (${rg.gate_cpu_ms} ms CPU; peak ${rg.gate_peak_rss_mb} MB; topography ${rg.gate_topography}); load average ${rg.load_average_1min} on ${rg.cores} cores`,
+      rg.problems >= 100_000 ? 'report < 5 s and < 600 MB; gate < 5 s' : '',
+    ]);
+  }
   const w = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
   console.log(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n'));
   console.log('');

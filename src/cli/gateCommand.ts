@@ -1,32 +1,40 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
 import { buildEvalReport } from '../core/analysis/buildEvalReport.js';
-import { parseWith } from '../core/contracts/validate.js';
+import { DECIMAL_NUMBER } from '../core/contracts/featureRow.js';
+import { ContractError, parseWith } from '../core/contracts/validate.js';
 import { compareEvals } from '../core/gate/compareEvals.js';
 import { GatePolicySchema } from '../core/gate/gatePolicy.js';
-import { InputError } from '../io/inputError.js';
+import { InputError, withInputErrors } from '../io/inputError.js';
 import { loadEvalOutput } from '../io/loadEvalOutput.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
+import { checkWritableFile } from '../io/writableOutput.js';
 import { renderGateMarkdown, renderGateSummary } from '../report/renderGate.js';
+import { terminalSafe } from '../report/terminalText.js';
 
 export const GATE_USAGE = `Usage: recoverability gate --baseline A.json --candidate B.json [policy flags] [--md FILE] [--json]
 
-Compares two promptfoo outputs of the same suite (written with the plugin): regime shares
-(chi-square test of homogeneity, a confidence interval per regime), per-test regime
-transitions, pass rate and pass@k, and the failure-topography shift (can a classifier tell
-baseline failures from candidate failures?). The candidate is z-scored on the baseline's scale.
-Exit 0: pass; 1: a regression fails the policy; 2: usage or input error.
+Compares two promptfoo outputs of the same suite (written with the plugin, -o out.json or
+-o out.jsonl) on the tests graded in both — matched by their vars and assertions, not by name
+or position; tests in one eval only, or errored in either, are listed and not compared:
+regime shares of tests (chi-square test of homogeneity, a confidence interval per regime),
+per-test regime transitions, rollout pass rate and pass@k, and the failure-topography shift
+(can a classifier tell baseline failures from candidate failures?). The candidate is z-scored
+on the baseline's scale. Every check says whether it passed, failed, or was inconclusive.
+Exit 0: pass; 1: a regression fails the policy (and nothing else); 2: usage or input error,
+or any other failure (one line).
 
 Policy (flags override --policy FILE, a YAML or JSON file with the same keys):
   --alpha A                   significance level (default 0.05)
   --max-increase R=X[,R=X]    fail when a regime's share of tests rises by more than X and the
                               rise is significant (default beyond_reach=0.05)
-  --max-pass-rate-drop X|none fail when the pass rate drops more than X, significantly (default 0.05)
+  --max-pass-rate-drop X|none fail when the rollout pass rate drops more than X, significantly (default 0.05)
   --topography report|fail    fail on a significant failure-topography shift (default report)
   --permutations N            permutations for the topography p-value (default 200)
-  --md FILE                   write the Markdown summary (e.g. $GITHUB_STEP_SUMMARY)
+  --md FILE                   write the Markdown summary (e.g. $GITHUB_STEP_SUMMARY); checked before any work
   --json                      print the full comparison as JSON`;
 
 export async function gateCommand(argv: string[], out: (s: string) => void): Promise<number> {
@@ -53,36 +61,52 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
   }
   if (positionals.length > 0) throw new InputError(`gate takes no positional arguments (got ${positionals.join(' ')}); use --baseline and --candidate`);
   if (!values.baseline || !values.candidate) throw new InputError(`gate needs --baseline and --candidate\n\n${GATE_USAGE}`);
+  const baselinePath = values.baseline;
+  const candidatePath = values.candidate;
 
-  const policyInput: Record<string, unknown> = values.policy ? await readPolicy(values.policy) : {};
-  if (values.alpha !== undefined) policyInput.alpha = numberFlag('--alpha', values.alpha);
-  if (values['max-increase'] !== undefined) policyInput.maxIncrease = increases(values['max-increase']);
-  if (values['max-pass-rate-drop'] !== undefined) {
-    policyInput.maxPassRateDrop = values['max-pass-rate-drop'] === 'none' ? null : numberFlag('--max-pass-rate-drop', values['max-pass-rate-drop']);
-  }
-  if (values.topography !== undefined) policyInput.topography = values.topography;
-  if (values.permutations !== undefined) policyInput.permutations = numberFlag('--permutations', values.permutations);
-  let policy;
-  try {
-    policy = parseWith(GatePolicySchema, policyInput, 'gate policy');
-  } catch (err) {
-    throw new InputError((err as Error).message);
-  }
+  return withInputErrors('gate', async () => {
+    const policyInput: Record<string, unknown> = values.policy ? await readPolicy(values.policy) : {};
+    if (values.alpha !== undefined) policyInput.alpha = numberFlag('--alpha', values.alpha);
+    if (values['max-increase'] !== undefined) policyInput.maxIncrease = increases(values['max-increase']);
+    if (values['max-pass-rate-drop'] !== undefined) {
+      policyInput.maxPassRateDrop = values['max-pass-rate-drop'] === 'none' ? null : numberFlag('--max-pass-rate-drop', values['max-pass-rate-drop']);
+    }
+    if (values.topography !== undefined) policyInput.topography = values.topography;
+    if (values.permutations !== undefined) policyInput.permutations = numberFlag('--permutations', values.permutations);
+    let policy;
+    try {
+      policy = parseWith(GatePolicySchema, policyInput, 'gate policy');
+    } catch (err) {
+      throw new InputError((err as Error).message.split('\n').map((l) => l.trim()).join(' '));
+    }
+    if (values.md) await checkWritableFile(values.md, '--md');
 
-  const [base, cand] = await Promise.all([loadEvalOutput(values.baseline), loadEvalOutput(values.candidate)]);
-  const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
-  const baseline = buildEvalReport(base.inputs, { evalId: base.evalId, reference });
-  const candidate = buildEvalReport(cand.inputs, {
-    evalId: cand.evalId,
-    reference: baseline.scale ? { path: reference?.path ?? values.baseline, scale: baseline.scale } : null,
+    // The two outputs are read at once, each in threads of its own (half the machine's parallelism each).
+    const read = { purpose: 'gate', threads: Math.max(1, Math.floor(Math.min(8, availableParallelism()) / 2)), ownThread: true } as const;
+    const [base, cand] = await Promise.all([loadEvalOutput(baselinePath, read), loadEvalOutput(candidatePath, read)]);
+    const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
+    let result;
+    try {
+      const baseline = buildEvalReport(base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false });
+      const candidate = buildEvalReport(cand.inputs, {
+        evalId: cand.evalId,
+        reference: baseline.scale ? { path: reference?.path ?? baselinePath, scale: baseline.scale } : null,
+        errors: cand.errors,
+        clusters: false,
+      });
+      result = compareEvals(baseline, candidate, policy);
+    } catch (err) {
+      if (err instanceof ContractError) throw new InputError(err.message.split('\n').join(' '));
+      throw err;
+    }
+    if (result.suite.shared === 0) {
+      const errored = result.suite.errored.length > 0 ? ` (${result.suite.errored.length} tests are in both but errored in one)` : '';
+      throw new InputError(`${baselinePath} and ${candidatePath} share no test graded in both${errored}: they are not evals of the same suite`);
+    }
+    if (values.md) await writeFile(values.md, renderGateMarkdown(result));
+    out(values.json ? JSON.stringify(result, null, 2) : terminalSafe(renderGateSummary(result)));
+    return result.pass ? 0 : 1;
   });
-  const result = compareEvals(baseline, candidate, policy);
-  if (result.suite.shared === 0) {
-    throw new InputError(`${values.baseline} and ${values.candidate} share no test: they are not evals of the same suite`);
-  }
-  out(values.json ? JSON.stringify(result, null, 2) : renderGateSummary(result));
-  if (values.md) await writeFile(values.md, renderGateMarkdown(result));
-  return result.pass ? 0 : 1;
 }
 
 async function readPolicy(path: string): Promise<Record<string, unknown>> {
@@ -92,19 +116,22 @@ async function readPolicy(path: string): Promise<Record<string, unknown>> {
   } catch (err) {
     throw new InputError(`cannot read policy ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  let data: unknown;
   try {
-    const data = yaml.load(text);
-    if (data === undefined || data === null) return {};
-    if (typeof data !== 'object' || Array.isArray(data)) throw new Error('expected a mapping of policy keys');
-    return data as Record<string, unknown>;
+    // JSON schema: numbers only in decimal (YAML 1.1 would read 0x10 as 16 and 1_000 as 1000).
+    data = yaml.load(text, { schema: yaml.JSON_SCHEMA });
   } catch (err) {
-    throw new InputError(`policy ${path}: ${(err as Error).message.split('\n')[0]}`);
+    const mark = (err as { mark?: { line?: number; column?: number } }).mark;
+    throw new InputError(`policy ${path} is not valid YAML${mark?.line !== undefined ? ` at line ${mark.line + 1}, column ${(mark.column ?? 0) + 1}` : ''}`);
   }
+  if (data === undefined || data === null) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new InputError(`policy ${path}: expected a mapping of policy keys (alpha, maxIncrease, …)`);
+  return data as Record<string, unknown>;
 }
 
 function numberFlag(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InputError(`${flag} takes a number, got "${value}"`);
+  const n = Number(value.trim());
+  if (!DECIMAL_NUMBER.test(value.trim()) || !Number.isFinite(n)) throw new InputError(`${flag} takes a decimal number, got "${value}"`);
   return n;
 }
 

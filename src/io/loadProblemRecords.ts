@@ -24,13 +24,30 @@ export async function loadProblemRecords(path: string): Promise<ProblemRecord[]>
   return looksJson ? parseRecordsJson(text, path, ext === '.jsonl') : parseFeatureTableCsv(text, path);
 }
 
-/** Parses the paper's feature-table CSV into problem records. */
+/**
+ * Parses the paper's feature-table CSV into problem records. A column named twice is refused
+ * (a CSV reader would keep the last silently). Errors name the line and column, never quote the file.
+ */
 export function parseFeatureTableCsv(text: string, source = 'feature table'): ProblemRecord[] {
   let rows: Record<string, string>[];
+  const columns = (header: string[]) => {
+    const seen = new Map<string, number>();
+    header.forEach((name, i) => {
+      const first = seen.get(name);
+      if (first !== undefined) {
+        const known = (FEATURE_TABLE_COLUMNS as readonly string[]).includes(name) || name === 'label';
+        throw new InputError(`${source} names ${known ? `the column "${name}"` : 'a column'} twice (columns ${first + 1} and ${i + 1}); a feature table names each column once`);
+      }
+      seen.set(name, i);
+    });
+    return header;
+  };
   try {
-    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+    rows = parse(text, { columns, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
   } catch (err) {
-    throw new InputError(`${source}: not valid CSV: ${(err as Error).message}`);
+    if (err instanceof InputError) throw err;
+    const e = err as { code?: string; lines?: number };
+    throw new InputError(`${source}: not valid CSV${e.lines ? ` at line ${e.lines}` : ''}${e.code ? ` (${e.code})` : ''}`);
   }
   if (rows.length === 0) throw new InputError(`${source} has a header but no rows`);
   const header = Object.keys(rows[0]!);
@@ -54,12 +71,22 @@ export function parseFeatureTableCsv(text: string, source = 'feature table'): Pr
 
 function parseRecordsJson(text: string, source: string, jsonl: boolean): ProblemRecord[] {
   let data: unknown;
-  try {
-    data = jsonl
-      ? text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown)
-      : (JSON.parse(text) as unknown);
-  } catch (err) {
-    throw new InputError(`${source}: not valid JSON: ${(err as Error).message}`);
+  if (jsonl) {
+    data = text.split('\n').flatMap((l, i) => {
+      if (l.trim() === '') return [];
+      try {
+        return [JSON.parse(l) as unknown];
+      } catch {
+        throw new InputError(`${source}: line ${i + 1} is not valid JSON`);
+      }
+    });
+  } else {
+    try {
+      data = JSON.parse(text) as unknown;
+    } catch {
+      // Never the parser's message: it quotes the file.
+      throw new InputError(`${source}: not valid JSON`);
+    }
   }
   const list = Array.isArray(data) ? data : (data as { records?: unknown })?.records;
   if (!Array.isArray(list)) {

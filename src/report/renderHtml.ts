@@ -42,11 +42,11 @@ export async function renderHtml(report: EvalReport, options: { title?: string; 
     title: 'Regimes among failures',
     svg: await svg({
       ...base,
-      data: { values: REGIME_ORDER.map((g) => ({ regime: g, rows: report.regimes.counts[g as keyof typeof report.regimes.counts] })) },
+      data: { values: REGIME_ORDER.map((g) => ({ regime: g, tests: report.regimes.counts[g as keyof typeof report.regimes.counts] })) },
       mark: 'bar',
       encoding: {
         x: { field: 'regime', type: 'nominal', sort: REGIME_ORDER, axis: { labelAngle: 0 } },
-        y: { field: 'rows', type: 'quantitative', title: 'failing rows' },
+        y: { field: 'tests', type: 'quantitative', title: 'tests' },
         color: { field: 'regime', type: 'nominal', sort: REGIME_ORDER, legend: null },
       },
     }),
@@ -111,7 +111,7 @@ export async function renderHtml(report: EvalReport, options: { title?: string; 
   const rows = failing
     .map(
       (r) => `<tr><td>${escapeHtml(r.description)}</td><td>${escapeHtml(r.regime)}</td><td>${escapeHtml(r.route ?? '')}</td><td>${escapeHtml(r.why)}</td>` +
-        `<td data-v="${r.pass_rate ?? ''}">${r.pass_rate === null ? '' : (100 * r.pass_rate).toFixed(1) + '%'}</td>` +
+        `<td data-v="${r.pass_rate}">${(100 * r.pass_rate).toFixed(1)}%</td>` +
         `<td data-v="${num(r.features?.spread, 6)}">${num(r.features?.spread)}</td><td data-v="${num(r.features?.concentration, 6)}">${num(r.features?.concentration)}</td>` +
         `<td data-v="${num(r.features?.logit_dispersion, 6)}">${num(r.features?.logit_dispersion)}</td><td class="out">${escapeHtml(r.sample_output.slice(0, 300))}</td></tr>`,
     )
@@ -142,16 +142,21 @@ th[data-col]{cursor:pointer;user-select:none;background:#f5f6fa} th[data-col]:ho
 td.out{font-family:ui-monospace,monospace;white-space:pre-wrap;max-width:28rem;color:#4a5162}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
-<p class="summary">${t.rows} rows, ${t.failures} with failed rollouts (${t.with_features} with trajectory features); ${t.passed_rollouts}/${t.rollouts} rollouts passed.
+<p class="summary"><b>${t.rows} rows graded</b>${t.rows_passed === null ? '' : ` (promptfoo's verdicts: ${t.rows_passed} passed, ${t.rows - t.rows_passed} failed)`}${t.error_rows > 0 ? `; <b>${t.error_rows} error rows</b> not graded (listed below)` : ''}.
+Rollout pass rate ${t.rollout_pass_rate === null ? '—' : (100 * t.rollout_pass_rate).toFixed(1) + '%'} (mean over graded rows; ${t.passed_rollouts}/${t.rollouts} rollouts). ${t.failures} rows with a failed rollout (${t.with_features} with trajectory features).
 z-scale: ${escapeHtml(report.scale_source === 'reference' ? `reference ${report.reference ?? ''}` : report.scale_source === 'eval' ? "this eval's failures" : 'none')}.${report.eval_id ? ` Eval ${escapeHtml(report.eval_id)}.` : ''}</p>
 <div class="charts">
 ${charts.map((c) => `<figure><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}</figure>`).join('\n')}
 </div>
-<h2>Failures (${failing.length}) — click a column to sort</h2>
-<table id="failures"><thead><tr>${['test', 'regime', 'route', 'why', 'pass rate', 'spread', 'concentration', 'logit dispersion', 'sample output'].map((h, i) => `<th data-col="${i}">${escapeHtml(h)}</th>`).join('')}</tr></thead>
+<h2>Rows with a failed rollout (${failing.length}) — click a column to sort</h2>
+<table id="failures"><thead><tr>${['test', 'regime', 'route', 'why', 'rollout pass rate', 'spread', 'concentration', 'logit dispersion', 'sample output'].map((h, i) => `<th data-col="${i}">${escapeHtml(h)}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
+${report.errors.count > 0 ? `<h2 id="errors">Error rows (${report.errors.count}, not graded)</h2><p>${Object.entries(report.errors.by_kind).map(([k, n]) => `${n} ${escapeHtml(k)}`).join(', ')}</p>
+<table id="error-rows"><thead><tr><th>test</th><th>error</th><th>message</th></tr></thead><tbody>
+${report.errors.rows.map((e) => `<tr><td>${escapeHtml(e.description)}</td><td>${escapeHtml(e.kind)}</td><td class="out">${escapeHtml(e.message)}</td></tr>`).join('\n')}
+</tbody></table>` : ''}
 ${report.notes.length ? `<h2>Unavailable signals</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n.message)} (${n.rows} rows)</li>`).join('')}</ul>` : ''}
 <script>${script}</script>
 </body></html>

@@ -3,11 +3,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertDistFresh } from '../helpers/distFresh.js';
 
 const BIN = 'bin/recoverability.js';
 const SHARED = '../shared/data/failure_profiles.csv';
 const TABLE = existsSync(SHARED) ? SHARED : 'data/failure_profiles.csv';
+
+beforeAll(() => assertDistFresh()); // these tests run bin/ and dist/
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -120,11 +123,26 @@ describe('recoverability route: bad input exits 2 with a clear message', () => {
     ['unknown cell', () => [TABLE, '--cell', 'nope'], /no failures in cell "nope"; cells in this file: grpo1p7b\|cruxeval/],
     ['unknown flag', () => [TABLE, '--bogus'], /unknown option --bogus[\s\S]*Usage: recoverability route/],
     ['no file', () => [], /route takes one file, got 0/],
+    ['records with neither rescue rates nor a label', () => [file('nolabel.json', JSON.stringify([{ problem_id: 'p1', n_failed_rollouts: 2, features: { spread: 0.1, concentration: 1, logit_dispersion: -1 } }]))], /nolabel\.json: record #0 \(p1\) has neither rescue rates nor a label: run the rescue probe, or add a "label"/],
+    ['a steerable record without features', () => [file('nofeat.json', JSON.stringify([{ problem_id: 'p1', n_failed_rollouts: 2, features: { spread: null, concentration: 1, logit_dispersion: -1 }, rescue: { retry: 0, sparse_steer: 0.5, sparse_steer_random: 0, local_temp: 0, dense_steer: 0 } }]))], /nofeat\.json: item #0: feature "spread" is null; routing needs all of/],
+    ['a hex number', () => [file('hex.csv', `${header},dense_steer\nc,m,t,p,1,0x10,1,1,0,0,0,0,0\n`)], /line 2: column "spread": expected a finite number, written in decimal/],
+    ['a duplicated column', () => [file('dup.csv', `${header},dense_steer,retry\nc,m,t,p,1,0.1,1,1,0,0,0,0,0,0.9\n`)], /names the column "retry" twice/],
   ])('%s', (_name, args, message) => {
     const r = run('route', ...args());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
     expect(r.stdout).toBe('');
+  });
+
+  it('cell names with terminal escape sequences are printed inert, in tables and in errors', () => {
+    const evil = 'sft\u001b[2J\u001b]0;owned\u0007|gsm8k';
+    const table = file('ansi.csv', `${header},dense_steer\n"${evil}",m,t,p,1,0.1,1,1,0,0.5,0,0,0\n`);
+    for (const r of [run('route', table, '--by-cell'), run('route', table, '--cell', 'nope')]) {
+      expect(r.stdout + r.stderr).not.toContain('\u001b');
+      expect(r.stdout + r.stderr).not.toContain('\u0007');
+      expect(r.stdout + r.stderr).toContain('sft\\x1b[2J\\x1b]0;owned\\x07|gsm8k');
+    }
   });
 
   it('unknown command exits 2; --help exits 0', () => {

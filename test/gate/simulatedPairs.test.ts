@@ -59,7 +59,8 @@ describe('gate on simulated pairs', () => {
   it('a planted shift (more beyond-reach problems) fails, naming beyond_reach', () => {
     const g = gate(evalOf(pool, 120, 7), evalOf(shifted, 120, 8));
     expect(g.pass).toBe(false);
-    expect(g.regressions[0]).toMatch(/^beyond_reach share up \+\d+\.\d points/);
+    expect(g.regressions[0]).toMatch(/^beyond_reach share of tests up \+\d+\.\d points/);
+    expect(g.checks.find((c) => c.check === 'beyond_reach share of tests')!.status).toBe('fail');
     const beyond = g.regimes.find((r) => r.regime === 'beyond_reach')!;
     expect(beyond.ci[0]).toBeGreaterThan(0);
     expect(g.chiSquare.p).toBeLessThan(0.05);

@@ -1,7 +1,11 @@
-import { errorFunction } from 'simple-statistics';
+import fc from 'fast-check';
+import { errorFunction, mean, standardDeviation } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
-import { probit } from 'simple-statistics';
-import { chiSquareHomogeneity, chiSquareSurvival, classifierTwoSampleTest, differenceInterval, FEATURE_NAMES, wilsonInterval } from '../../src/core/index.js';
+import { chiSquareHomogeneity, chiSquareSurvival, classifierTwoSampleTest, differenceInterval, FEATURE_NAMES, featureScale, seededRandom, wilsonInterval, zOnScale, zScores } from '../../src/core/index.js';
+import { pairedTestsNeeded, proportionTestsNeeded } from '../../src/core/gate/testsNeeded.js';
+import { balancedAccuracyOf } from '../../src/core/stats/nearestCentroidCV.js';
+import { normalQuantile } from '../../src/core/stats/normalQuantile.js';
+import { scaledMoments, standardize } from '../../src/core/stats/scaledMoments.js';
 import { loadProblemRecords } from '../../src/io/loadProblemRecords.js';
 
 describe('chi-square', () => {
@@ -31,8 +35,89 @@ describe('chi-square', () => {
   });
 });
 
+describe('the normal quantile (AS 241)', () => {
+  it('matches table values to 1e-12 (simple-statistics probit is off by 3e-3 at 0.975)', () => {
+    // Φ⁻¹ from standard tables (R qnorm to 16 digits).
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 12);
+    expect(normalQuantile(0.95)).toBeCloseTo(1.6448536269514722, 12);
+    expect(normalQuantile(0.995)).toBeCloseTo(2.5758293035489004, 12);
+    expect(normalQuantile(0.5)).toBe(0);
+    expect(normalQuantile(0.025)).toBeCloseTo(-1.959963984540054, 12);
+    expect(normalQuantile(1e-10)).toBeCloseTo(-6.361340902404056, 9);
+    expect(normalQuantile(0)).toBe(-Infinity);
+    expect(() => normalQuantile(1.5)).toThrow(/0 ≤ p ≤ 1/);
+  });
+
+  it('is the inverse of Φ (property, through erf)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.001, max: 0.999, noNaN: true }), (p) => {
+        const x = normalQuantile(p);
+        // Φ(x) = (1 + erf(x/√2)) / 2; simple-statistics' erf is good to ~1e-7.
+        expect((1 + errorFunction(x / Math.SQRT2)) / 2).toBeCloseTo(p, 6);
+      }),
+    );
+  });
+});
+
+describe('moments that cannot overflow', () => {
+  it('±1e308 give finite moments where Σx overflows', () => {
+    expect(Number.isFinite(mean([1e308, 1e308]))).toBe(false); // the textbook sum overflows, for contrast
+    expect(scaledMoments([1e308, -1e308])).toEqual({ mean: 0, sd: 1e308, scale: 1e308 });
+    expect(scaledMoments([1e308, 1e308, 1e308]).mean).toBe(1e308);
+    expect(scaledMoments([])).toMatchObject({ mean: NaN });
+    expect(scaledMoments([0, 0])).toEqual({ mean: 0, sd: 0, scale: 0 });
+    expect(() => scaledMoments([1, Infinity])).toThrow(/value #1 is Infinity/);
+  });
+
+  it('zScores of [1e308, −1e308, 0] are finite and keep their order; every z was 0 before', () => {
+    const z = zScores([1e308, -1e308, 0]);
+    // mean 0, population SD 1e308·√(2/3): z = ±√(3/2), 0.
+    expect(z[0]).toBeCloseTo(Math.sqrt(1.5), 12);
+    expect(z[1]).toBeCloseTo(-Math.sqrt(1.5), 12);
+    expect(z[2]).toBe(0);
+  });
+
+  it('agrees with the textbook formulas on ordinary values (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 2, maxLength: 40 }), (xs) => {
+        const m = scaledMoments(xs);
+        expect(m.mean).toBeCloseTo(mean(xs), 6);
+        expect(m.sd).toBeCloseTo(standardDeviation(xs), 6);
+      }),
+    );
+  });
+
+  it('a scale from ±1e308 features z-scores without overflow; a z beyond the largest double is an error', () => {
+    const scale = featureScale([
+      { features: { spread: 1e308, concentration: 1, logit_dispersion: -1e308 } },
+      { features: { spread: -1e308, concentration: 2, logit_dispersion: 1e308 } },
+    ])!;
+    expect(scale.mean.spread).toBe(0);
+    expect(scale.sd.spread).toBe(1e308);
+    expect(zOnScale({ spread: 1e308, concentration: 2, logit_dispersion: 0 }, scale)).toEqual({ spread: 1, concentration: 1, logit_dispersion: 0 });
+    expect(standardize(5, 5, 0)).toBe(0);
+    expect(() => standardize(1e308, -1e308, 1e-300)).toThrow(/beyond the largest number/);
+  });
+});
+
+describe('tests needed to decide at the observed effect', () => {
+  const z = normalQuantile(0.975);
+  it('two proportions: n = z²(p₁q₁ + p₂q₂)/d², by hand for 4 → 7 of 40 (10% → 17.5%)', () => {
+    // z² (0.1·0.9 + 0.175·0.825) / 0.075² = 3.8415 · 0.234375 / 0.005625 = 160.06 → 161
+    expect(proportionTestsNeeded(0.1, 0.175)).toEqual({ n: Math.ceil((z * z * 0.234375) / 0.005625), formula: 'n = z²(p₁q₁ + p₂q₂)/d²' });
+    expect(proportionTestsNeeded(0.1, 0.175)!.n).toBe(161);
+    expect(proportionTestsNeeded(0.3, 0.3)).toBeNull();
+  });
+
+  it('paired: n = (z·s_d/d)², by hand', () => {
+    expect(pairedTestsNeeded(-0.075, 0.3)!.n).toBe(Math.ceil(((z * 0.3) / 0.075) ** 2)); // 61.46 → 62
+    expect(pairedTestsNeeded(-0.075, 0.3)!.n).toBe(62);
+    expect(pairedTestsNeeded(0, 0.3)).toBeNull();
+  });
+});
+
 describe('proportion intervals (by hand, z = Φ⁻¹(0.975))', () => {
-  const z2 = probit(0.975) ** 2;
+  const z2 = normalQuantile(0.975) ** 2;
 
   it('Wilson: 0/n gives [0, z²/(n + z²)]; x/n mirrors (n − x)/n', () => {
     const [l, u] = wilsonInterval(0, 10);
@@ -71,11 +156,35 @@ describe('classifier two-sample test', () => {
 
   it('tells shifted clouds apart and not identical ones', () => {
     const apart = classifierTwoSampleTest(cloud(60, 3, 1), cloud(60, 0, 2), { permutations: 99 })!;
-    expect(apart.accuracy).toBeGreaterThan(0.95);
+    expect(apart.balancedAccuracy).toBeGreaterThan(0.95);
     expect(apart.p).toBeLessThan(0.05);
     const same = classifierTwoSampleTest(cloud(60, 0, 3), cloud(60, 0, 4), { permutations: 99 })!;
     expect(same.p).toBeGreaterThan(0.05);
     expect(classifierTwoSampleTest([[1, 2, 3]], cloud(5, 0, 1))).toBeNull();
+  });
+
+  it('balanced accuracy by hand: the mean of the per-class recalls', () => {
+    expect(balancedAccuracyOf([0, 0, 0, 1], [0, 0, 1, 1])).toBe(0.75); // (2/2 + 1/2) / 2
+    expect(balancedAccuracyOf([0, 0, 0, 0, 0], [0, 0, 0, 0, 1])).toBe(0.5); // majority guess: chance, not 80%
+  });
+
+  it('under no difference at 50 vs 170, balanced accuracy sits at chance while plain accuracy sits far below the majority share', () => {
+    const r = seededRandom(11);
+    const draw = (n: number) => Array.from({ length: n }, () => [r.uniform(), r.uniform(), r.uniform()]);
+    const runs = Array.from({ length: 30 }, (_, k) => classifierTwoSampleTest(draw(50), draw(170), { permutations: 19, seed: k })!);
+    const balanced = mean(runs.map((t) => t.balancedAccuracy));
+    const plain = mean(runs.map((t) => t.accuracy));
+    expect(runs[0]!.majority).toBeCloseTo(170 / 220, 12);
+    expect(Math.abs(balanced - 0.5)).toBeLessThan(0.05);
+    // The nearest-centroid rule guesses either sample about half the time: plain accuracy ≈ 0.5, ~26 points under the 77% majority.
+    expect(runs[0]!.majority - plain).toBeGreaterThan(0.15);
+    // And the permutation p-value is not fooled: under the null it rejects about α of the time, not always.
+    expect(runs.filter((t) => t.p < 0.05).length).toBeLessThan(6);
+  });
+
+  it('thinned samples state both sizes', () => {
+    const t = classifierTwoSampleTest(cloud(30, 1, 1), cloud(12, 0, 2), { maxPerSample: 10, permutations: 19 })!;
+    expect([t.nA, t.totalA, t.nB, t.totalB]).toEqual([10, 30, 6, 12]);
   });
 
   it('is deterministic for a seed', () => {
@@ -87,7 +196,7 @@ describe('classifier two-sample test', () => {
     const vec = (cell: string) => recs.filter((r) => r.cell === cell).map((r) => FEATURE_NAMES.map((f) => r.features[f] as number));
     for (const [a, b] of [['grpo1p7b|cruxeval', 'sft1p7b|cruxeval'], ['grpo1p7b|gpqa', 'sft1p7b|gpqa']] as const) {
       const t = classifierTwoSampleTest(vec(a), vec(b), { permutations: 99 })!;
-      expect(t.accuracy, `${a} vs ${b}`).toBeGreaterThan(0.95);
+      expect(t.balancedAccuracy, `${a} vs ${b}`).toBeGreaterThan(0.95);
       expect(t.majority).toBeLessThan(0.55);
       expect(t.p).toBeLessThan(0.05);
     }

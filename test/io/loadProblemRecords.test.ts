@@ -36,6 +36,11 @@ describe('loadProblemRecords', () => {
     ['bad JSON', () => file('bad.json', '[{'), /not valid JSON/],
     ['JSON not records', () => file('obj.json', '{"a":1}'), /expected an array of problem records/],
     ['invalid record', () => file('r.json', '[{"problem_id":"x","n_failed_rollouts":-1,"features":{}}]'), /record #0: field "n_failed_rollouts"/],
+    ['a hex number (Number() reads 0x10 as 16)', () => file('hex.csv', `${HEADER}\nc,m,t,p,1,0x10,1,1,0,0,0,0,0\n`), /line 2: column "spread": expected a finite number, written in decimal/],
+    ['Infinity', () => file('inf.csv', `${HEADER}\nc,m,t,p,1,0.1,Infinity,1,0,0,0,0,0\n`), /line 2: column "concentration": expected a finite number/],
+    ['a duplicated column (a CSV reader keeps the last silently)', () => file('dup.csv', `${HEADER},spread\nc,m,t,p,1,0.1,1,1,0,0,0,0,0,0.9\n`), /names the column "spread" twice \(columns 6 and 14\)/],
+    ['bad JSON, without quoting it', () => file('leak.json', '{"token": "sk-secret-value"'), /leak\.json: not valid JSON$/],
+    ['a bad JSONL line, by number', () => file('bad.jsonl', '{"problem_id":"a"}\n{oops sk-secret\n'), /bad\.jsonl: line 2 is not valid JSON$/],
   ])('%s is a clear InputError', async (_name, make, message) => {
     const p = make();
     await expect(loadProblemRecords(p)).rejects.toBeInstanceOf(InputError);

@@ -8,7 +8,25 @@ import { buildEvalReport, type ReportRowInput } from '../../src/core/index.js';
 import { renderHtml } from '../../src/report/renderHtml.js';
 import { launchChromium } from '../helpers/browser.js';
 
-const PAYLOADS = ['<script>window.__pwned = 1</script>', '<img src=x onerror="window.__pwned = 2">', '"><svg onload="window.__pwned=3">'];
+/** XSS payloads that could reach the report from test data, model output or endpoint errors. */
+const PAYLOADS = [
+  '<script>window.__pwned = 1</script>',
+  '<img src=x onerror="window.__pwned = 2">',
+  '"><svg onload="window.__pwned=3">',
+  "'><iframe srcdoc=\"<script>parent.__pwned=4</script>\">",
+  '<a href="javascript:window.__pwned=5">x</a>',
+  '<body onload="window.__pwned=6">',
+  '<details open ontoggle="window.__pwned=7">',
+  '<math><mi xlink:href="javascript:window.__pwned=8">x</mi></math>',
+  '<object data="javascript:window.__pwned=9"></object>',
+  '<input autofocus onfocus="window.__pwned=10">',
+  '<style>@import "javascript:window.__pwned=11"</style>',
+  '<meta http-equiv="refresh" content="0;url=javascript:window.__pwned=12">',
+  '</td></tr></table><script>window.__pwned=13</script>',
+  '<svg><animate onbegin="window.__pwned=14" attributeName="x"/></svg>',
+  '<video><source onerror="window.__pwned=15"></video>',
+  '`${window.__pwned=16}` {{constructor.constructor("window.__pwned=16")()}}',
+];
 
 const row = (i: number, passed: number, f: [number, number, number] | null, text: string): ReportRowInput => ({
   test_idx: i, prompt_idx: 0, repeat: 0, description: `test ${i} ${text}`, provider: 'p', n_rollouts: 8, n_passed: passed,
@@ -21,13 +39,11 @@ let url: string;
 beforeAll(async () => {
   const rows = [
     row(0, 8, null, 'fine'),
-    row(1, 6, [0.2, 1.2, -1.6], PAYLOADS[0]!),
-    row(2, 0, [0.6, 1.1, -1.8], PAYLOADS[1]!),
-    row(3, 1, [0.2, 2.6, -1.7], PAYLOADS[2]!),
-    row(4, 0, [0.2, 1.2, -0.8], 'plain'),
-    row(5, 0, [0.25, 1.3, -1.7], 'plain'),
+    ...PAYLOADS.map((p, i) => row(i + 1, i % 3, [0.2 + 0.03 * i, 1 + 0.1 * (i % 5), -1.5 - 0.05 * (i % 4)], p)),
   ];
-  const html = await renderHtml(buildEvalReport(rows, { evalId: 'eval-<b>x</b>' }), {
+  // Every payload also arrives as an endpoint error (an error row).
+  const errors = PAYLOADS.map((p, i) => ({ test_idx: 100 + i, prompt_idx: 0, description: p, provider: p, kind: 'EndpointHttpError', message: `HTTP 500: ${p}` }));
+  const html = await renderHtml(buildEvalReport(rows, { evalId: 'eval-<b>x</b>', errors }), {
     budgets: [1, 2, 3].flatMap((b) => [{ operator: 'retry', budget: b, rescue: 0.1 * b }, { operator: 'sparse_steer', budget: b, rescue: 0.2 * b }]),
   });
   const file = join(mkdtempSync(join(tmpdir(), 'recov-html-')), 'report.html');
@@ -53,7 +69,8 @@ describe('the standalone HTML report in headless Chromium', () => {
     expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
     const body = await page.locator('body').innerText();
     for (const p of PAYLOADS) expect(body).toContain(p); // shown as text, literally
-    expect(await page.locator('table#failures img, table#failures script').count()).toBe(0);
+    expect(await page.locator('table#failures img, table#failures script, table#error-rows img, table#error-rows script, iframe, object, video, input').count()).toBe(0);
+    expect(await page.locator('table#error-rows tbody tr').count()).toBe(PAYLOADS.length);
     await page.close();
   });
 

@@ -1,6 +1,7 @@
 import { passAtK } from '../blackbox/passAtK.js';
-import type { EvalReport, EvalReportRow } from '../contracts/evalReport.js';
+import type { ErrorRow, EvalReport, EvalReportRow } from '../contracts/evalReport.js';
 import { FEATURE_NAMES, type Features } from '../contracts/problemRecord.js';
+import { ContractError } from '../contracts/validate.js';
 import { type FeatureScale, featureScale } from '../regimes/featureScale.js';
 import { kmeansRegimes } from '../regimes/kmeansRegimes.js';
 import { PROSPECTIVE_REGIMES, prospectiveRegime, type ProspectiveRegime } from '../regimes/prospectiveRegime.js';
@@ -11,16 +12,27 @@ export interface ReportRowInput {
   test_idx: number;
   prompt_idx: number;
   repeat: number;
+  /** Readable name of the test (its description, or its vars when promptfoo only numbered it). */
   description: string;
+  /**
+   * Stable identity of the test across evals (a hash of its vars and assertions, see
+   * report/testIdentity). Defaults to the description when absent (hand-built rows).
+   */
+  test_key?: string;
   provider: string;
   n_rollouts: number;
   n_passed: number;
+  /** promptfoo's own verdict on the row (its assertion threshold), when known. */
+  row_passed?: boolean | null;
   features: Features | null;
   answer_entropy: number | null;
   wrong_mode_share: number | null;
   unavailable: string[];
   sample_output: string;
 }
+
+/** A promptfoo row that produced no grade (an ERROR row), as the report lists it. */
+export type ErrorRowInput = Omit<ErrorRow, 'test_key'> & { test_key?: string };
 
 export interface EvalReportOptions {
   evalId?: string | null;
@@ -29,44 +41,87 @@ export interface EvalReportOptions {
   policy?: RoutingPolicy;
   passAtK?: number[];
   seed?: number;
+  /** Rows that errored (no rollouts, no grade): counted and listed, never analysed. */
+  errors?: readonly ErrorRowInput[];
+  /** Cluster the failures with k-means (default true; the gate does not use clusters). */
+  clusters?: boolean;
 }
 
 const hasAllFeatures = (f: Features | null): f is Features => f !== null && FEATURE_NAMES.every((k) => Number.isFinite(f[k] as number));
 
+/** The identity a row is matched on across evals when it carries no hash: its description. */
+export const fallbackTestKey = (description: string) => `description:${description}`;
+
 /**
  * The eval-wide recoverability summary: this eval's failures give the z-score scale (or a
  * reference does), every row gets its prospective regime and route on that scale, k-means
- * clusters the failures' features (named by centroid signature), and regime shares are counted
- * among failures.
+ * clusters the failures' features (named by centroid signature), and regimes are counted as
+ * shares of tests (and, for the afterAll metrics, of rows with a failed rollout). A row with no
+ * rollouts is not graded: it is listed with the error rows (kind `NoRollouts`), never counted.
+ * Throws a ContractError naming the row when n_passed exceeds n_rollouts.
  */
-export function buildEvalReport(rows: readonly ReportRowInput[], options: EvalReportOptions = {}): EvalReport {
+export function buildEvalReport(input: readonly ReportRowInput[], options: EvalReportOptions = {}): EvalReport {
   const policy = options.policy ?? DEFAULT_ROUTING_POLICY;
+  input.forEach((r, i) => {
+    if (!(Number.isInteger(r.n_rollouts) && r.n_rollouts >= 0 && Number.isInteger(r.n_passed) && r.n_passed >= 0 && r.n_passed <= r.n_rollouts)) {
+      throw new ContractError(`report row #${i} (${r.description}): n_passed ${r.n_passed} and n_rollouts ${r.n_rollouts} are not counts with n_passed ≤ n_rollouts`, [
+        { path: `rows[${i}].n_passed`, message: 'n_passed cannot exceed n_rollouts; both are whole numbers ≥ 0' },
+      ]);
+    }
+  });
+  const rows = input.filter((r) => r.n_rollouts > 0);
+  const errorRows: ErrorRow[] = [
+    ...(options.errors ?? []).map((e) => ({ ...e, test_key: e.test_key ?? fallbackTestKey(e.description) })),
+    ...input
+      .filter((r) => r.n_rollouts === 0)
+      .map((r) => ({
+        test_idx: r.test_idx,
+        prompt_idx: r.prompt_idx,
+        test_key: r.test_key ?? fallbackTestKey(r.description),
+        description: r.description,
+        provider: r.provider,
+        kind: 'NoRollouts',
+        message: 'the row has no rollouts to grade',
+      })),
+  ].sort((a, b) => a.test_idx - b.test_idx || a.prompt_idx - b.prompt_idx);
+
   const failures = rows.filter((r) => r.n_passed < r.n_rollouts);
   const featured = failures.filter((r) => hasAllFeatures(r.features)) as (ReportRowInput & { features: Features })[];
   const scale = options.reference?.scale ?? featureScale(featured);
   const scaleSource: EvalReport['scale_source'] = options.reference ? 'reference' : scale ? 'eval' : 'none';
 
   const clusters =
-    featured.length >= 2 ? kmeansRegimes(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
+    options.clusters !== false && featured.length >= 2 ? kmeansRegimes(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
   const clusterOf = new Map<ReportRowInput, string>();
   if (clusters) featured.forEach((r, i) => clusterOf.set(r, clusters.regimes[clusters.assignment[i]!]!.name));
 
   const ks = options.passAtK ?? [1, 3, 5, 10];
   const outRows: EvalReportRow[] = rows.map((r) => {
-    const est = prospectiveRegime(
-      { nRollouts: r.n_rollouts, nPassed: r.n_passed, features: hasAllFeatures(r.features) ? r.features : null },
-      { scale, policy, noScaleReason: 'no failure in this eval has all three features to build a z-score scale' },
-    );
+    let est: ReturnType<typeof prospectiveRegime>;
+    try {
+      est = prospectiveRegime(
+        { nRollouts: r.n_rollouts, nPassed: r.n_passed, features: hasAllFeatures(r.features) ? r.features : null },
+        { scale, policy, noScaleReason: 'no failure in this eval has all three features to build a z-score scale' },
+      );
+    } catch (err) {
+      // A feature so far from the scale that its z-score is beyond the largest number: bad input, named.
+      if (!(err instanceof RangeError)) throw err;
+      throw new ContractError(`report row (${r.description}): ${err.message}; its features are not on the scale of ${options.reference ? 'the reference' : 'this eval'}`, [
+        { path: 'features', message: err.message },
+      ]);
+    }
     return {
       key: `${r.test_idx}:${r.prompt_idx}:${r.repeat}`,
       test_idx: r.test_idx,
       prompt_idx: r.prompt_idx,
       repeat: r.repeat,
+      test_key: r.test_key ?? fallbackTestKey(r.description),
       description: r.description,
       provider: r.provider,
       n_rollouts: r.n_rollouts,
       n_passed: r.n_passed,
-      pass_rate: r.n_rollouts > 0 ? r.n_passed / r.n_rollouts : null,
+      row_passed: r.row_passed ?? null,
+      pass_rate: r.n_passed / r.n_rollouts,
       pass_at: Object.fromEntries(ks.filter((k) => k <= r.n_rollouts).map((k) => [String(k), passAtK(r.n_rollouts, r.n_passed, k)])),
       features: r.features,
       z: est.z as Record<string, number> | null,
@@ -82,7 +137,9 @@ export function buildEvalReport(rows: readonly ReportRowInput[], options: EvalRe
 
   const counts = Object.fromEntries(PROSPECTIVE_REGIMES.map((g) => [g, 0])) as Record<ProspectiveRegime, number>;
   for (const r of outRows) counts[r.regime]++;
+  const n = outRows.length;
   const nFail = failures.length;
+  const shareOfTests = Object.fromEntries(PROSPECTIVE_REGIMES.map((g) => [g, n === 0 ? 0 : counts[g] / n])) as Record<ProspectiveRegime, number>;
   const shares = Object.fromEntries(PROSPECTIVE_REGIMES.map((g) => [g, g === 'solved' || nFail === 0 ? 0 : counts[g] / nFail])) as Record<ProspectiveRegime, number>;
 
   const routing: Record<string, number> = {};
@@ -91,28 +148,37 @@ export function buildEvalReport(rows: readonly ReportRowInput[], options: EvalRe
   const notes = new Map<string, number>();
   for (const r of rows) for (const u of r.unavailable) notes.set(u, (notes.get(u) ?? 0) + 1);
 
+  const byKind: Record<string, number> = {};
+  for (const e of errorRows) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
+
+  let passRateSum = 0;
+  for (const r of outRows) passRateSum += r.pass_rate;
   return {
-    version: 1,
+    version: 2,
     generator: 'promptfoo-recoverability',
     eval_id: options.evalId ?? null,
     scale_source: scaleSource,
     reference: options.reference?.path ?? null,
     scale,
     totals: {
-      rows: rows.length,
+      rows: n,
+      error_rows: errorRows.length,
+      rows_passed: outRows.every((r) => r.row_passed !== null) ? outRows.filter((r) => r.row_passed).length : null,
       failures: nFail,
       with_features: featured.length,
       rollouts: rows.reduce((s, r) => s + r.n_rollouts, 0),
       passed_rollouts: rows.reduce((s, r) => s + r.n_passed, 0),
+      rollout_pass_rate: n > 0 ? passRateSum / n : null,
     },
-    regimes: { counts, shares },
+    regimes: { counts, share_of_tests: shareOfTests, shares },
     routing: { counts: routing },
     clusters: (clusters?.regimes ?? []).map((g) => {
       const top = Object.entries(g.centroidZ).sort((a, b) => b[1] - a[1])[0]!;
       const route = top[1] > policy.fallbackBelow ? (policy.mapping[top[0] as keyof typeof policy.mapping] ?? null) : policy.fallback;
       return { name: g.name, signature: g.signature, size: g.size, centroid: g.centroid, route };
     }),
-    notes: [...notes].map(([message, n]) => ({ message, rows: n })),
+    notes: [...notes].map(([message, count]) => ({ message, rows: count })),
+    errors: { count: errorRows.length, by_kind: byKind, rows: errorRows },
     rows: outRows,
   };
 }

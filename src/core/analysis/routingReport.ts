@@ -2,6 +2,7 @@ import { mean } from 'simple-statistics';
 import { RETRY } from '../contracts/operators.js';
 import type { FeatureName, ProblemRecord } from '../contracts/problemRecord.js';
 import { route, type RouteDecision } from '../routing/route.js';
+import { ContractError } from '../contracts/validate.js';
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../routing/routingPolicy.js';
 
 export interface RoutingReport {
@@ -21,8 +22,8 @@ export interface RoutingReport {
 /**
  * The paper's routing evaluation on a set of failures that have rescue rates (normally the
  * steerable ones): route with `policy` (z over this set, or within each group of `groupBy`),
- * then compare routed rescue with every fixed operator and with retry. Throws when a record
- * lacks a needed rescue rate, naming the record and the operator.
+ * then compare routed rescue with every fixed operator and with retry. Throws a ContractError when
+ * a record lacks a needed rescue rate, naming the record and the operator.
  */
 export function routingReport(
   records: readonly ProblemRecord[],
@@ -33,7 +34,7 @@ export function routingReport(
   const rate = (i: number, op: string): number => {
     const r = records[i]!.rescue?.[op];
     if (r === undefined) {
-      throw new Error(`record #${i} (${records[i]!.problem_id}) has no rescue rate for "${op}", which the routing report needs`);
+      throw new ContractError(`record #${i} (${records[i]!.problem_id}) has no rescue rate for "${op}", which the routing report needs`, [{ path: `[${i}].rescue.${op}`, message: 'missing' }]);
     }
     return r;
   };

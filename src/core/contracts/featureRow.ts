@@ -2,12 +2,18 @@ import { z } from 'zod';
 import { LabelSchema, PAPER_OPERATORS } from './operators.js';
 import type { ProblemRecord } from './problemRecord.js';
 
-/** A CSV cell holding a finite number (no blanks: `Number('')` would silently be 0). */
+/**
+ * A decimal number as written in a table: optional sign, digits with an optional fraction, an
+ * optional exponent. `Number()` alone also reads `0x10` as 16, `0b11` as 3, `Infinity` and `''` as 0.
+ */
+export const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A CSV cell holding a finite decimal number (no blanks, no hex/binary/octal, no Infinity). */
 const numericCell = z
   .string()
   .trim()
   .min(1, 'empty cell: expected a number')
-  .refine((s) => Number.isFinite(Number(s)), { message: 'expected a finite number' })
+  .refine((s) => DECIMAL_NUMBER.test(s) && Number.isFinite(Number(s)), { message: 'expected a finite number, written in decimal (like 0.25 or -1.5e-3; not hex, not Infinity)' })
   .transform(Number);
 
 const rateCell = numericCell.pipe(z.number().min(0, 'a rescue rate is ≥ 0').max(1, 'a rescue rate is ≤ 1'));

@@ -1,14 +1,18 @@
-import { probit } from 'simple-statistics';
+import { normalQuantile } from '../stats/normalQuantile.js';
 
-/** Wilson score interval for a proportion x/n at confidence 1 − α. */
+/**
+ * Wilson score interval for a proportion x/n at confidence 1 − α, z = Φ⁻¹(1 − α/2):
+ * (p + z²/2n ± z √(p(1−p)/n + z²/4n²)) / (1 + z²/n).
+ */
 export function wilsonInterval(x: number, n: number, alpha = 0.05): [number, number] {
   if (n === 0) return [0, 1];
-  const z = probit(1 - alpha / 2);
+  const z = normalQuantile(1 - alpha / 2);
   const p = x / n;
   const denom = 1 + (z * z) / n;
   const centre = (p + (z * z) / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  // Analytically the interval of 0/n starts at 0 and that of n/n ends at 1; rounding must not move them.
+  return [x === 0 ? 0 : Math.max(0, centre - half), x === n ? 1 : Math.min(1, centre + half)];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { kmeans } from 'ml-kmeans';
 import { FEATURE_NAMES, type FeatureName, type Features } from '../contracts/problemRecord.js';
 import { zScores } from '../routing/zScore.js';
+import { scaledMoments } from '../stats/scaledMoments.js';
 
 export interface RegimeOptions {
   /**
@@ -100,7 +101,8 @@ export function kmeansRegimes(items: readonly { features: Features }[], options:
     const centroid: Record<string, number> = {};
     names.forEach((f, col) => {
       centroidZ[f] = members.reduce((sum, s) => sum + sorted[s]![col]!, 0) / members.length;
-      centroid[f] = members.reduce((sum, s) => sum + sortedRaw[s]![col]!, 0) / members.length;
+      // In the features' own units, overflow-free: features of ±1e308 still give a finite centroid.
+      centroid[f] = scaledMoments(members.map((s) => sortedRaw[s]![col]!)).mean;
     });
     return { cluster: c, members, centroidZ, centroid };
   }).filter((c) => c.members.length > 0);

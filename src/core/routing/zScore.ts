@@ -1,7 +1,8 @@
-import { mean, standardDeviation } from 'simple-statistics';
+import { scaledMoments } from '../stats/scaledMoments.js';
 
 /**
- * Population z-scores (x − mean) / sd, with sd the population standard deviation. A constant
+ * Population z-scores (x − mean) / sd, with sd the population standard deviation, computed on
+ * values scaled by max|x| so that ±1e308 cannot overflow the moments (scaledMoments). A constant
  * column (sd = 0) gives all zeros rather than NaN, so "nothing stands out" routes to the
  * fallback. Throws on a non-finite value, naming its index. Empty input gives [].
  *
@@ -12,8 +13,9 @@ export function zScores(values: readonly number[]): number[] {
   values.forEach((v, i) => {
     if (!Number.isFinite(v)) throw new RangeError(`value #${i} is ${v}; z-scores need finite numbers`);
   });
-  const m = mean(values as number[]);
-  const sd = values.length > 1 ? standardDeviation(values as number[]) : 0;
+  const { mean, sd, scale } = scaledMoments(values);
   if (!(sd > 0)) return values.map(() => 0);
-  return values.map((v) => (v - m) / sd);
+  const m = mean / scale;
+  const s = sd / scale;
+  return values.map((v) => (v / scale - m) / s);
 }

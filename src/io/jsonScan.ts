@@ -1,0 +1,189 @@
+/**
+ * Byte-level scanning of JSON text held in a Buffer, for reading promptfoo outputs far larger
+ * than a JavaScript string can hold without parsing what the report does not need. Positions are
+ * byte offsets; `end` bounds every scan. Strings are stepped over with Buffer.indexOf (native),
+ * so long model outputs cost little; everything else is stepped byte by byte.
+ *
+ * A fact the anchored lookups rely on: inside a JSON string every `"` is escaped, so the bytes
+ * `"name"` + optional white space + `:` with an unescaped first quote can only be an object key
+ * named `name` (at some depth).
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+/** The scan ran past `end`: the value is incomplete in this window (read more), or the text is truncated. */
+export class NeedMoreInput extends Error {
+  override readonly name = 'NeedMoreInput';
+}
+
+/** The text is not JSON where a value, key or separator was expected (`at` is the byte offset). */
+export class JsonSyntaxError extends Error {
+  override readonly name = 'JsonSyntaxError';
+  constructor(
+    message: string,
+    readonly at: number,
+  ) {
+    super(message);
+  }
+}
+
+export const isWhiteSpace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+export function skipWs(b: Uint8Array, i: number, end: number): number {
+  while (i < end && isWhiteSpace(b[i])) i++;
+  return i;
+}
+
+/** True when the quote at `i` is not escaped (preceded by an even number of backslashes). */
+export function isUnescapedQuote(b: Uint8Array, i: number, start = 0): boolean {
+  if (b[i] !== QUOTE) return false;
+  let n = 0;
+  for (let k = i - 1; k >= start && b[k] === BACKSLASH; k--) n++;
+  return (n & 1) === 0;
+}
+
+/** From the opening quote at `i`, the offset just after the closing quote. */
+export function skipString(b: Buffer, i: number, end: number): number {
+  let j = i + 1;
+  for (;;) {
+    const q = b.indexOf(QUOTE, j);
+    if (q < 0 || q >= end) throw new NeedMoreInput('unterminated string');
+    let n = 0;
+    for (let k = q - 1; b[k] === BACKSLASH; k--) n++;
+    if ((n & 1) === 0) return q + 1;
+    j = q + 1;
+  }
+}
+
+/** From the first byte of a value (no leading white space), the offset just after it. */
+export function skipValue(b: Buffer, i: number, end: number): number {
+  if (i >= end) throw new NeedMoreInput('value expected');
+  const c = b[i]!;
+  if (c === QUOTE) return skipString(b, i, end);
+  if (c === LBRACE || c === LBRACKET) {
+    let depth = 0;
+    let j = i;
+    while (j < end) {
+      const d = b[j]!;
+      if (d === QUOTE) {
+        j = skipString(b, j, end);
+        continue;
+      }
+      if (d === LBRACE || d === LBRACKET) depth++;
+      else if (d === RBRACE || d === RBRACKET) {
+        depth--;
+        if (depth === 0) return j + 1;
+      }
+      j++;
+    }
+    throw new NeedMoreInput('unterminated container');
+  }
+  // A scalar: number, true, false, null.
+  let j = i;
+  while (j < end) {
+    const d = b[j]!;
+    if (d === COMMA || d === RBRACE || d === RBRACKET || isWhiteSpace(d)) break;
+    j++;
+  }
+  if (j === i) throw new JsonSyntaxError(`unexpected "${String.fromCharCode(c)}" where a value belongs`, i);
+  if (j >= end) throw new NeedMoreInput('scalar at the end of the window');
+  return j;
+}
+
+/** A string value's text (JSON-decoded). */
+export function readString(b: Buffer, i: number, end: number): string {
+  const j = skipString(b, i, end);
+  return JSON.parse(b.toString('utf8', i, j)) as string;
+}
+
+/** Any value, JSON-decoded, and the offset after it. */
+export function readValue(b: Buffer, i: number, end: number): { value: unknown; next: number } {
+  const next = skipValue(b, i, end);
+  return { value: JSON.parse(b.toString('utf8', i, next)), next };
+}
+
+/**
+ * At a member of an object (`i` at white space before a key, or at the key's quote): the key,
+ * and where its value starts. Returns null at the object's closing brace.
+ */
+export function readKey(b: Buffer, i: number, end: number): { key: string; valueAt: number } | null {
+  i = skipWs(b, i, end);
+  if (i >= end) throw new NeedMoreInput('key expected');
+  if (b[i] === RBRACE) return null;
+  if (b[i] !== QUOTE) throw new JsonSyntaxError('a key was expected', i);
+  const j = skipString(b, i, end);
+  let escaped = false;
+  for (let q = i + 1; q < j - 1; q++) if (b[q] === BACKSLASH) escaped = true;
+  const key = escaped ? (JSON.parse(b.toString('utf8', i, j)) as string) : b.toString('utf8', i + 1, j - 1);
+  let k = skipWs(b, j, end);
+  if (k >= end) throw new NeedMoreInput('colon expected');
+  if (b[k] !== COLON) throw new JsonSyntaxError(`":" expected after the key "${key.slice(0, 40)}"`, k);
+  k = skipWs(b, k + 1, end);
+  if (k >= end) throw new NeedMoreInput('value expected');
+  return { key, valueAt: k };
+}
+
+/** After a member's value: the offset of the next key (past the comma), or -1 at the closing brace/bracket (`closeAt` set). */
+export function nextMember(b: Buffer, i: number, end: number): { next: number; closeAt: number } {
+  const k = skipWs(b, i, end);
+  if (k >= end) throw new NeedMoreInput('separator expected');
+  if (b[k] === COMMA) return { next: k + 1, closeAt: -1 };
+  if (b[k] === RBRACE || b[k] === RBRACKET) return { next: -1, closeAt: k };
+  throw new JsonSyntaxError('"," or a closing bracket expected', k);
+}
+
+const needles = new Map<string, Buffer>();
+
+/**
+ * The next object key named `name` at or after `from` (any depth): the offset of its opening quote,
+ * and where its value starts; null when there is none before `end`.
+ */
+export function findKey(b: Buffer, name: string, from: number, end: number): { at: number; valueAt: number } | null {
+  let needle = needles.get(name);
+  if (!needle) needles.set(name, (needle = Buffer.from(`${name}"`, 'utf8')));
+  // Search for `name"` (a letter is rarer than a quote in JSON, which keeps the search fast) within [from, end) only.
+  const view = b.subarray(from, end);
+  let i = 1;
+  for (;;) {
+    const hit = view.indexOf(needle, i);
+    if (hit < 0) return null;
+    const at = from + hit - 1;
+    if (isUnescapedQuote(b, at)) {
+      const k = skipWs(b, at + 1 + needle.length, end);
+      if (k < end && b[k] === COLON) return { at, valueAt: skipWs(b, k + 1, end) };
+    }
+    i = hit + 1;
+  }
+}
+
+/**
+ * Whether the member whose key starts at `at` is directly preceded, in the same object, by a
+ * member `name` with a string value — `"name": "…",` — checked backwards.
+ */
+export function precededByStringMember(b: Buffer, at: number, name: string, start: number): boolean {
+  let k = at - 1;
+  while (k >= start && isWhiteSpace(b[k])) k--;
+  if (b[k] !== COMMA) return false;
+  k--;
+  while (k >= start && isWhiteSpace(b[k])) k--;
+  if (!isUnescapedQuote(b, k, start)) return false;
+  // Back to the value's opening quote.
+  let q = k - 1;
+  while (q >= start && !(b[q] === QUOTE && isUnescapedQuote(b, q, start))) q--;
+  if (q < start) return false;
+  k = q - 1;
+  while (k >= start && isWhiteSpace(b[k])) k--;
+  if (b[k] !== COLON) return false;
+  k--;
+  while (k >= start && isWhiteSpace(b[k])) k--;
+  const needle = `"${name}"`;
+  const keyAt = k - needle.length + 1;
+  return keyAt >= start && b.toString('latin1', keyAt, k + 1) === needle && isUnescapedQuote(b, keyAt, start);
+}

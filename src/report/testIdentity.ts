@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+
+/** The parts of a promptfoo test case that identify it. */
+export interface TestCaseLike {
+  vars?: Record<string, unknown> | undefined;
+  assert?: unknown[] | undefined;
+  description?: string | undefined;
+}
+
+/** JSON with object keys sorted at every level (undefined members dropped): equal values, equal text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** An assertion without the gradeRollouts `reference` (the z-scale population, not part of the test). */
+function withoutReference(assertion: unknown): unknown {
+  if (!assertion || typeof assertion !== 'object' || Array.isArray(assertion)) return assertion;
+  const a = assertion as Record<string, unknown>;
+  const config = a.config;
+  if (!config || typeof config !== 'object' || Array.isArray(config) || !('reference' in config)) return a;
+  const { reference: _dropped, ...rest } = config as Record<string, unknown>;
+  return { ...a, config: rest };
+}
+
+/**
+ * The stable identity of a test across evals of one suite: `sha256:` + 20 hex digits of the
+ * canonical JSON of its vars and its assertions (the `reference` of gradeRollouts left out: it
+ * names the z-scale, which a CI run may change between baseline and candidate). Not its
+ * description (promptfoo names CSV rows `Row #N`, which shift when a row is inserted), its index,
+ * options or metadata. Tests with identical vars and assertions share a key; the gate matches
+ * those in order and reports them.
+ */
+export function testKey(testCase: TestCaseLike | null | undefined, vars?: Record<string, unknown> | null, assertText?: string): string {
+  const v = testCase?.vars ?? vars ?? {};
+  const assert = assertText !== undefined ? canonicalAssertsText(assertText) : Array.isArray(testCase?.assert) ? canonicalAsserts(testCase!.assert) : '[]';
+  // The same text as canonicalJson({ assert, vars }), built from its cached and fast parts.
+  return `sha256:${createHash('sha256').update(`{"assert":${assert},"vars":${canonicalJson(v)}}`).digest('hex').slice(0, 20)}`;
+}
+
+/** Every row of a suite usually shares its assertions (defaultTest): their canonical text is cached by their raw text. */
+const assertCache = new Map<string, string>();
+function canonicalAsserts(assert: unknown[]): string {
+  return canonicalAssertsText(JSON.stringify(assert), assert);
+}
+
+/** The canonical text of assertions given as JSON text (parsed only when not cached). */
+function canonicalAssertsText(raw: string, parsed?: unknown): string {
+  let canonical = assertCache.get(raw);
+  if (canonical === undefined) {
+    const list = parsed ?? (JSON.parse(raw) as unknown);
+    canonical = canonicalJson(Array.isArray(list) ? list.map(withoutReference) : []);
+    if (assertCache.size > 10_000) assertCache.clear();
+    assertCache.set(raw, canonical);
+  }
+  return canonical;
+}
+
+/** promptfoo's own name for a CSV row: it carries no information and shifts when rows move. */
+const NUMBERED_ROW = /^Row #\d+$/;
+
+/**
+ * A readable name for a test: its description when the user wrote one, otherwise its vars
+ * (`question=…, answer=…`, shortened to `max` characters); `test #N` when it has neither.
+ */
+export function testLabel(description: unknown, vars: Record<string, unknown> | null | undefined, testIdx: number, max = 160): string {
+  if (typeof description === 'string' && description.trim() !== '' && !NUMBERED_ROW.test(description.trim())) return shorten(description.trim(), max);
+  const entries = Object.entries(vars ?? {});
+  if (entries.length === 0) return typeof description === 'string' && description.trim() !== '' ? description.trim() : `test #${testIdx + 1}`;
+  let text = '';
+  for (const [k, v] of entries) {
+    text += `${text ? ', ' : ''}${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    if (text.length > 4 * max) break;
+  }
+  return shorten(text, max);
+}
+
+function shorten(s: string, max: number): string {
+  const cut = s.length > 4 * max ? s.slice(0, 4 * max) : s;
+  const one = /[\t\n\r\f\v]| {2}/.test(cut) ? cut.replace(/\s+/g, ' ') : cut;
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}

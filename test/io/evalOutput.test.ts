@@ -1,0 +1,191 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/io/inputError.js';
+import { loadEvalOutput, readRange } from '../../src/io/loadEvalOutput.js';
+import { readPromptfooRows } from '../../src/io/promptfooOutput.js';
+import { scanRowParts } from '../../src/io/rowScan.js';
+import { classifyResult, reportRowFromParts } from '../../src/report/reportInputs.js';
+import { testKey } from '../../src/report/testIdentity.js';
+import { assertDistFresh } from '../helpers/distFresh.js';
+import { evalCsvSuite, simProblems } from '../helpers/pluginEval.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'recov-out-'));
+let json = '';
+let jsonl = '';
+const write = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const lines = () => readFileSync(jsonl, 'utf8').trim().split('\n');
+
+beforeAll(() => {
+  assertDistFresh(); // the eval loads the plugin from dist/
+  [json = '', jsonl = ''] = evalCsvSuite(join(dir, 'eval'), simProblems(12), { samples: 6, outputs: ['out.json', 'out.jsonl'] });
+}, 120_000);
+
+describe('reading what promptfoo 0.121 writes', () => {
+  it('pretty JSON (-o out.json), compact JSON and JSONL (-o out.jsonl) give the same rows', async () => {
+    const a = await loadEvalOutput(json);
+    const b = await loadEvalOutput(jsonl);
+    const compact = await loadEvalOutput(write('compact.json', JSON.stringify(JSON.parse(readFileSync(json, 'utf8')))));
+    expect(a.format).toBe('json');
+    expect(b.format).toBe('jsonl');
+    expect(a.evalId).toMatch(/^eval-/);
+    expect(a.inputs).toHaveLength(12);
+    expect(b.inputs).toEqual(a.inputs);
+    expect(compact.inputs).toEqual(a.inputs);
+    expect(a.reference).toMatch(/examples\/reference\/sim-failures\.csv$/);
+    // Readable names instead of promptfoo's `Row #N`.
+    expect(a.inputs[0]!.description).toMatch(/^question=Compute .*, answer=-?\d+$/);
+  });
+
+  it('the anchored row reader agrees with parsing every row whole', () => {
+    const buf = Buffer.from(readFileSync(jsonl, 'utf8'));
+    let start = 0;
+    for (const line of lines()) {
+      const end = start + Buffer.byteLength(line);
+      const parts = scanRowParts(buf, start, end);
+      expect(parts, 'the fast path reads promptfoo 0.121 rows').not.toBeNull();
+      expect(parts).not.toBe('no-verdict');
+      const fast = reportRowFromParts(parts as Exclude<typeof parts, null | 'no-verdict'>, 'x').row;
+      const whole = classifyResult(JSON.parse(line), 'x');
+      expect(whole.kind).toBe('graded');
+      expect(fast).toEqual((whole as { row: unknown }).row);
+      start = end + 1;
+    }
+  });
+
+  it('pretty JSON rows are read by the anchored reader too (white space between keys)', async () => {
+    let fast = 0;
+    await readPromptfooRows(json, () => {}, (row) => {
+      const parts = scanRowParts(row.buf, row.start, row.end);
+      if (parts !== null && parts !== 'no-verdict') fast++;
+    });
+    expect(fast).toBe(12);
+  });
+
+  it('a row laid out differently (top-level keys reversed) falls back to a whole parse with the same answer', async () => {
+    const reverse = (l: string) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(l) as object).reverse()));
+    const reversed = write('reversed.jsonl', lines().map(reverse).join('\n') + '\n');
+    const buf = readFileSync(reversed);
+    expect(scanRowParts(buf, 0, buf.indexOf(0x0a))).toBeNull();
+    expect((await loadEvalOutput(reversed)).inputs).toEqual((await loadEvalOutput(jsonl)).inputs);
+  });
+
+  it('a read window smaller than one row crosses every boundary and gives the same rows', async () => {
+    const whole = await loadEvalOutput(jsonl);
+    expect((await loadEvalOutput(jsonl, { chunkBytes: 1000 })).inputs).toEqual(whole.inputs);
+    expect((await loadEvalOutput(json, { chunkBytes: 1000 })).inputs).toEqual(whole.inputs);
+  });
+
+  it('byte ranges of whole lines read separately add up to the whole file', async () => {
+    const whole = await readRange(jsonl, 'report');
+    const size = readFileSync(jsonl).length;
+    const cut = readFileSync(jsonl).indexOf(0x0a, Math.floor(size / 3)) + 1;
+    const first = await readRange(jsonl, 'report', { start: 0, end: cut });
+    const second = await readRange(jsonl, 'report', { start: cut, end: size });
+    expect([...first.inputs, ...second.inputs]).toEqual(whole.inputs);
+    expect(first.rows + second.rows).toBe(12);
+  });
+
+  it('the gate reads less: no sample outputs, no answer distribution, same identities and counts', async () => {
+    const full = await loadEvalOutput(jsonl);
+    const lean = await loadEvalOutput(jsonl, { purpose: 'gate' });
+    expect(lean.inputs.map((r) => [r.test_key, r.n_passed, r.n_rollouts, r.features])).toEqual(full.inputs.map((r) => [r.test_key, r.n_passed, r.n_rollouts, r.features]));
+    expect(lean.inputs.every((r) => r.sample_output === '' && r.answer_entropy === null)).toBe(true);
+    expect(full.inputs.some((r) => r.sample_output.length > 0 && r.answer_entropy !== null)).toBe(true);
+  });
+
+  it('several threads read a large JSONL in ranges and give the same rows (dist build: the reader threads are compiled JS)', async () => {
+    const { loadEvalOutput: fromDist } = await import('../../dist/io/loadEvalOutput.js');
+    const parallel = await fromDist(jsonl, { threads: 3, parallelMinBytes: 0 });
+    expect(parallel.inputs).toEqual((await loadEvalOutput(jsonl)).inputs);
+    // An error in the last thread's range is named by its line in the file.
+    const ls = lines();
+    ls[10] = ls[10]!.slice(0, 100);
+    const bad = write('bad-parallel.jsonl', ls.join('\n') + '\n');
+    await expect(fromDist(bad, { threads: 3, parallelMinBytes: 0 })).rejects.toThrow(/bad-parallel\.jsonl, line 11 is not valid JSON/);
+  });
+});
+
+describe('error rows are counted, never dropped', () => {
+  it('an ERROR row (an endpoint timeout) is listed with its error kind', async () => {
+    const [first, ...rest] = lines();
+    const row = JSON.parse(first!);
+    const errorRow = {
+      ...row,
+      error: 'RolloutProvider: EndpointTimeoutError: http://127.0.0.1:1/v1/completions did not answer within 3000 ms',
+      failureReason: 2,
+      success: false,
+      gradingResult: null,
+      response: { error: 'RolloutProvider: EndpointTimeoutError: did not answer' },
+      metadata: {},
+    };
+    const out = await loadEvalOutput(write('errors.jsonl', [JSON.stringify(errorRow), ...rest].join('\n') + '\n'));
+    expect(out.inputs).toHaveLength(11);
+    expect(out.errors).toEqual([
+      {
+        test_idx: 0,
+        prompt_idx: 0,
+        test_key: testKey(row.testCase),
+        description: expect.stringMatching(/^question=Compute/),
+        provider: expect.any(String),
+        kind: 'EndpointTimeoutError',
+        message: 'RolloutProvider: EndpointTimeoutError: http://127.0.0.1:1/v1/completions did not answer within 3000 ms',
+      },
+    ]);
+  });
+});
+
+describe('bad outputs are named input errors that never quote the file', () => {
+  const rejects = async (p: string, message: RegExp) => {
+    const err = await loadEvalOutput(p).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(message);
+    return (err as Error).message;
+  };
+
+  it('a truncated JSON output (promptfoo could not finish it) names -o out.jsonl', async () => {
+    const text = readFileSync(json, 'utf8');
+    await rejects(write('cut.json', text.slice(0, Math.floor(text.length / 2))), /ends before its JSON is complete .* write the output as JSONL: promptfoo eval -o out\.jsonl/);
+  });
+
+  it('a JSONL line that is not JSON is named by its line number', async () => {
+    const ls = lines();
+    ls[4] = ls[4]!.slice(0, 200);
+    const message = await rejects(write('bad.jsonl', ls.join('\n')), /bad\.jsonl, line 5 is not valid JSON/);
+    expect(message).not.toContain(ls[4]!.slice(20, 60));
+  });
+
+  it('tampered counts (n_passed > n_rollouts) name the row and the field', async () => {
+    const ls = lines();
+    ls[2] = ls[2]!.replace(/"n_passed":\d+/, '"n_passed":99');
+    await rejects(write('tampered.jsonl', ls.join('\n')), /tampered\.jsonl, line 3: the recoverability verdict is invalid: recoverability_row\.n_passed: n_passed cannot exceed n_rollouts/);
+  });
+
+  it('not JSON, not a promptfoo output, a folder, a missing file', async () => {
+    const message = await rejects(write('secret.json', 'API_KEY=sk-live-1234567890'), /secret\.json is not valid JSON at byte 0/);
+    expect(message).not.toContain('sk-live');
+    await rejects(write('other.json', '{"a": 1}'), /is not a promptfoo output: it has no results\.results list/);
+    await rejects(dir, /is not a file/);
+    await rejects(join(dir, 'missing.json'), /cannot read .*missing\.json: ENOENT/);
+  });
+
+  it('a .json file holding JSONL is read as JSONL', async () => {
+    const out = await loadEvalOutput(write('lines.json', readFileSync(jsonl, 'utf8')));
+    expect(out.format).toBe('jsonl');
+    expect(out.inputs).toHaveLength(12);
+  });
+});
+
+describe('the reference a verdict names', () => {
+  it('a relative reference resolves against the output file, not the working directory', async () => {
+    const sub = join(dir, 'moved');
+    mkdirSync(sub, { recursive: true });
+    const out = await loadEvalOutput(write('moved/out.jsonl', lines().map((l) => l.replace(/"reference":"[^"]*"/, '"reference":"ref/pop.csv"')).join('\n')));
+    expect(out.reference).toBe(join(sub, 'ref', 'pop.csv'));
+  });
+});
