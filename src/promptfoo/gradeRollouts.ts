@@ -116,6 +116,8 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
     n_rollouts: n,
     n_passed: c,
     features,
+    answer_entropy: signals.answer_entropy,
+    wrong_mode_share: signals.wrong_mode_share,
     signals,
     passed: outcomes.map((o) => o.pass),
     ancestor_passed: ancestorOutcomes?.map((o) => o.pass) ?? null,

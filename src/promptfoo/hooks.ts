@@ -6,17 +6,23 @@ import { PROSPECTIVE_REGIMES } from '../core/regimes/prospectiveRegime.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
 import { renderMarkdown } from '../report/renderMarkdown.js';
 import { reportInputsFromResults, rowVerdict } from '../report/reportInputs.js';
+import { reportSummaryLine } from '../report/summaryLine.js';
+import { METADATA_KEY } from './rolloutMetadata.js';
 
 /**
  * afterEach: lifts the rollout assertion's verdict into the row's metadata — `regime`, `route`,
  * `route_reason` — so it shows in `-o out.json` and in `promptfoo view`. Row-local: the per-row
  * z-scale is the assertion's `reference` (the eval-wide analysis is afterAll's report).
+ * promptfoo copies the provider's metadata into the row's; the rollouts stay once, under
+ * `response.metadata`, so the database and the outputs do not carry them twice.
  */
 export async function afterEach(context: { test?: unknown; result?: any }): Promise<{ result?: any }> {
   const result = context.result;
   const row = rowVerdict(result);
   if (row && result) {
-    result.metadata = { ...(result.metadata ?? {}), regime: row.regime, route: row.route ?? 'none', route_reason: row.route_reason };
+    const { [METADATA_KEY]: copy, ...rest } = result.metadata ?? {};
+    const kept = copy !== undefined && result.response?.metadata?.[METADATA_KEY] === undefined ? { [METADATA_KEY]: copy } : {};
+    result.metadata = { ...rest, ...kept, regime: row.regime, route: row.route ?? 'none', route_reason: row.route_reason };
   }
   return context;
 }
@@ -35,27 +41,30 @@ export async function afterAll(context: { results?: any[]; prompts?: any[]; eval
     );
     return;
   }
-  const { inputs, reference: referencePath } = reportInputsFromResults(results);
-  if (inputs.length === 0) {
+  const { inputs, errors, reference: referencePath } = reportInputsFromResults(results);
+  if (inputs.length === 0 && errors.length === 0) {
     process.stderr.write('recoverability: no row was graded by gradeRollouts; no report written.\n');
     return;
   }
   const reference = referencePath ? { path: relative(process.cwd(), referencePath) || referencePath, scale: await loadReferenceScale(referencePath) } : null;
-  const report = buildEvalReport(inputs, { evalId: context.evalId ?? null, reference });
+  const report = buildEvalReport(inputs, { evalId: context.evalId ?? null, reference, errors });
   addEvalMetrics(context.prompts ?? [], report);
   const dir = reportDir(context.config);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'recoverability.json'), JSON.stringify(report, null, 2) + '\n');
   await writeFile(join(dir, 'recoverability.md'), renderMarkdown(report));
-  process.stderr.write(`recoverability: ${report.totals.failures} failing rows of ${report.totals.rows}; report written to ${join(dir, 'recoverability.md')}\n`);
+  process.stderr.write(`recoverability: ${reportSummaryLine(report)}; report written to ${join(dir, 'recoverability.md')}\n`);
 }
 
-/** Regime shares (among each prompt's failing rows) as eval-level metrics of that prompt. */
+/**
+ * Regime shares as eval-level metrics of each prompt, with the report's and the gate's
+ * denominator: the share of that prompt's graded tests (solved ones included, not as a metric).
+ */
 function addEvalMetrics(prompts: any[], report: EvalReport): void {
   prompts.forEach((p, idx) => {
     const metrics = p?.metrics;
     if (!metrics) return;
-    const rows = report.rows.filter((r) => r.prompt_idx === idx && r.regime !== 'solved');
+    const rows = report.rows.filter((r) => r.prompt_idx === idx);
     metrics.namedScores ??= {};
     metrics.namedScoresCount ??= {};
     for (const g of PROSPECTIVE_REGIMES) {

@@ -14,6 +14,9 @@ export const RowRecoverabilitySchema = z.object({
   n_rollouts: z.number().int().nonnegative(),
   n_passed: z.number().int().nonnegative(),
   features: FeaturesSchema.nullable(),
+  /** The failed rollouts' answer distribution (what the report needs, so it never reads the rollouts). */
+  answer_entropy: z.number().nullable().default(null),
+  wrong_mode_share: z.number().nullable().default(null),
   /** The row's prospective signals (what a policy reads); absent in verdicts written before them. */
   signals: z.record(z.string(), z.number().nullable()).nullable().default(null),
   passed: z.array(z.boolean()),

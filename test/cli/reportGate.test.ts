@@ -25,10 +25,12 @@ const edited = (from: string, name: string, edit: (rows: any[]) => void) => {
 };
 const verdictOf = (r: any) => r.gradingResult.componentResults[0].metadata.recoverability_row;
 
-/** The root suite with a changed line, run through the real promptfoo CLI. */
+/** The simulator's suite (examples/sim) with a changed line, run through the real promptfoo CLI. */
 function evalVariant(name: string, from: RegExp, to: string) {
-  const cfg = `tmp-${name}-${process.pid}.yaml`;
-  writeFileSync(cfg, readFileSync('promptfooconfig.yaml', 'utf8').replace(from, to));
+  const cfg = `examples/sim/tmp-${name}-${process.pid}.yaml`; // next to the original, so its relative paths hold
+  const text = readFileSync('examples/sim/promptfooconfig.yaml', 'utf8');
+  expect(text, `the variant "${name}" must change the config`).toMatch(from);
+  writeFileSync(cfg, text.replace(from, to));
   mkdirSync(join(dir, name), { recursive: true });
   try {
     const r = runPromptfoo(['eval', '-c', cfg, '--no-progress-bar', '-o', out(name)]);

@@ -103,12 +103,14 @@ describe('root promptfooconfig.yaml (offline, the embedded real lineage)', () =>
 
   it('regime shares are eval-level metrics and the report is written next to the output', () => {
     const m = json.results.prompts[0].metrics.namedScores;
-    const shares = ['share_resample', 'share_steerable', 'share_beyond_reach', 'share_retry_insufficient'].map((k) => m[k]);
-    expect(shares.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 9);
     const report = EvalReportSchema.parse(readJson(join(dir, 'recoverability.json')));
     expect(report.totals.rows).toBe(40);
     expect(report.scale_source).toBe('reference');
-    expect(report.regimes.shares.steerable).toBeCloseTo(m.share_steerable, 9);
+    // One denominator everywhere: shares of tests, as in the report's share_of_tests and the gate.
+    const solved = report.regimes.counts.solved / report.totals.rows;
+    const shares = ['share_resample', 'share_steerable', 'share_beyond_reach', 'share_retry_insufficient'].map((k) => m[k]);
+    expect(shares.reduce((a: number, b: number) => a + b, 0) + solved).toBeCloseTo(1, 9);
+    for (const g of ['resample', 'steerable', 'beyond_reach'] as const) expect(m[`share_${g}`]).toBeCloseTo(report.regimes.share_of_tests[g], 9);
     // Row columns and the report agree (same reference scale).
     for (const row of report.rows) {
       const r = json.results.results.find((x: any) => x.testIdx === row.test_idx);
