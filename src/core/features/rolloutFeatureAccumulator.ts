@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../defaults.js';
 import type { RolloutSummary } from '../contracts/rollout.js';
-import { type StepInput, TokenSignalComputer, type TokenSignalOptions } from '../tokens/tokenSignals.js';
+import { type StepInput, TokenSignalComputer, tokenSignalDefaults, type TokenSignalOptions, type TokenSignals } from '../tokens/tokenSignals.js';
 import { RingBuffer } from './ringBuffer.js';
 
 export interface RolloutFeatureOptions extends TokenSignalOptions {
@@ -14,11 +14,7 @@ export interface RolloutFeatureOptions extends TokenSignalOptions {
 
 export function rolloutFeatureDefaults(): RolloutFeatureOptions {
   return {
-    temperature: DEFAULTS.temperature,
-    kCov: DEFAULTS.kCov,
-    floorLogprob: DEFAULTS.floorLogprob,
-    epsilon: DEFAULTS.epsilon,
-    confidenceTopK: DEFAULTS.confidenceTopK,
+    ...tokenSignalDefaults(),
     junctionWindow: DEFAULTS.junctionWindow,
     confidenceWindow: DEFAULTS.confidenceWindow,
     logFloor: DEFAULTS.logFloor,
@@ -85,12 +81,20 @@ export class RolloutFeatureAccumulator {
 
   /** Adds the next position of the rollout. */
   push(step: StepInput): this {
+    if (step.specialist.ids.length === 0) return this.pushSignals(null);
+    return this.pushSignals(this.signals.compute(step, this.position));
+  }
+
+  /**
+   * Adds the next position from signals computed elsewhere (with the same options), or null for
+   * a position without specialist scores (skipped, as padding).
+   */
+  pushSignals(sig: TokenSignals | null): this {
     const position = this.position++;
-    if (step.specialist.ids.length === 0) {
+    if (sig === null) {
       this.skipped++;
       return this;
     }
-    const sig = this.signals.compute(step, position);
     this.scored++;
     this.sumEntropy += sig.entropy;
     this.sumLogprob += sig.takenLogprob;
