@@ -1,5 +1,7 @@
 // A deterministic pool of token positions (K = 100 specialist + 20 ancestor log-probs each),
-// generated with a 32-bit LCG that scripts/bench/features_numpy.py reproduces exactly.
+// generated with a 32-bit LCG that scripts/bench/features_numpy.py reproduces exactly. The
+// log-probs are raw, as vLLM returns them: normalized over a vocabulary larger than the slice,
+// so each slice leaves an unreturned tail mass m ∈ [0, 0.3) (the features use it).
 export const K = 100;
 export const KA = 20;
 export const V = 400;
@@ -36,6 +38,36 @@ export function makePool() {
     let b = 0;
     for (let i = 0; i < KA; i++) alp[i] = b -= rnd() * 0.6 + 0.01;
     const token = ids[rnd() < 0.8 ? 0 : 1];
+    normalizeRaw(lp, 0.3 * rnd());
+    normalizeRaw(alp, 0.3 * rnd());
     return { token, specialist: { ids, logprobs: lp }, ancestor: { ids: aids, logprobs: alp } };
   });
+}
+
+/** Shifts log-probs so their probabilities sum to 1 − m (m: the mass outside the slice). */
+function normalizeRaw(lp, m) {
+  let sum = 0;
+  for (let i = 0; i < lp.length; i++) sum += Math.exp(lp[i]);
+  const shift = Math.log(1 - m) - Math.log(sum);
+  for (let i = 0; i < lp.length; i++) lp[i] += shift;
+}
+
+/**
+ * The pool as flat arrays (CSR-free: every position has K and KA entries), and a gather of
+ * positions into a rollout's flat trace (offsets included) for the flat-array API.
+ */
+export function flatPool(pool) {
+  const sIds = new Int32Array(P * K);
+  const sLp = new Float64Array(P * K);
+  const aIds = new Int32Array(P * KA);
+  const aLp = new Float64Array(P * KA);
+  const tokens = new Int32Array(P);
+  pool.forEach((p, i) => {
+    sIds.set(p.specialist.ids, i * K);
+    sLp.set(p.specialist.logprobs, i * K);
+    aIds.set(p.ancestor.ids, i * KA);
+    aLp.set(p.ancestor.logprobs, i * KA);
+    tokens[i] = p.token;
+  });
+  return { sIds, sLp, aIds, aLp, tokens };
 }

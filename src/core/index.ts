@@ -7,6 +7,7 @@ export * from './tokens/truncatedTail.js';
 export * from './tokens/topEntries.js';
 export * from './features/ringBuffer.js';
 export * from './features/rolloutFeatureAccumulator.js';
+export * from './features/flatTrace.js';
 export * from './features/problemFeatures.js';
 export * from './features/truncationFidelity.js';
 export * from './features/syntheticFullLineage.js';

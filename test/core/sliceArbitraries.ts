@@ -52,7 +52,7 @@ export function rawStep(shape: SliceShape = {}) {
   return fc
     .record({ specialist: rawSlice(shape), ancestor: rawSlice(shape), pick: fc.double({ min: 0, max: 1, noNaN: true }), outside: fc.integer({ min: 0, max: maxId + 5 }), fromSlice: fc.double({ min: 0, max: 1, noNaN: true }) })
     .map(({ specialist, ancestor, pick, outside, fromSlice }) => ({
-      token: fromSlice < 0.8 ? specialist.ids[Math.floor(pick * specialist.ids.length)]! : outside,
+      token: fromSlice < 0.8 ? specialist.ids[Math.min(Math.floor(pick * specialist.ids.length), specialist.ids.length - 1)]! : outside,
       specialist,
       ancestor,
     }));

@@ -1,5 +1,6 @@
 import { DEFAULTS, type LogprobNormalization } from '../defaults.js';
-import { missingHigh, rawTail, type TailModel, tailContribution } from './truncatedTail.js';
+import { IdTable } from './idTable.js';
+import { missingHigh, tailContribution } from './truncatedTail.js';
 import { topEntries } from './topEntries.js';
 
 /**
@@ -107,78 +108,80 @@ export class InvalidLogprobError extends Error {
   override readonly name = 'InvalidLogprobError';
 }
 
-/**
- * A token-id → position index over one top-K slice, reset in O(1) by bumping a generation stamp
- * (no clearing, no Map): dense typed arrays grown to the largest id seen.
- */
-class SliceIndex {
-  private stamp = new Int32Array(1024);
-  private pos = new Int32Array(1024);
-  private generation = 0;
 
-  /** Indexes `ids`; returns the index of the first duplicated id, or −1. */
-  load(ids: ArrayLike<number>): number {
-    this.generation++;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (id >= this.stamp.length) this.grow(id);
-      if (this.stamp[id] === this.generation) return i;
-      this.stamp[id] = this.generation;
-      this.pos[id] = i;
-    }
-    return -1;
-  }
-
-  /** Position of `id` in the loaded slice, or −1. */
-  get(id: number): number {
-    return id < this.stamp.length && this.stamp[id] === this.generation ? this.pos[id]! : -1;
-  }
-
-  private grow(id: number): void {
-    let n = this.stamp.length;
-    while (n <= id) n *= 2;
-    const stamp = new Int32Array(n);
-    stamp.set(this.stamp);
-    const pos = new Int32Array(n);
-    pos.set(this.pos);
-    this.stamp = stamp;
-    this.pos = pos;
-  }
+/** One model's slice at a position, as the kernel sees it: entries [start, start + length) of flat typed arrays. */
+export interface SliceView {
+  ids: Int32Array;
+  logprobs: Float64Array;
+  ranks: Int32Array | null;
+  start: number;
+  length: number;
 }
 
-/** One model's distribution at a position, as far as its slice tells (scaled by exp(−shift)). */
-interface Normalized {
-  /** shift = max_y lp(y)/T; every sum below is scaled by exp(−shift). */
-  shift: number;
-  /** Σ_returned exp(lp/T − shift). */
-  returned: number;
-  /** The tail's contribution Σ_tail q^{1/T} (point, low, high), scaled. */
-  tail: { estimate: number; low: number; high: number };
-  tailModel: TailModel | null;
-  /** log Z_T (point estimate, low, high). */
-  logZ: number;
-  logZLow: number;
-  logZHigh: number;
-  /** Temperature-1 log-prob assigned to a token missing from the slice (point, high). */
-  missingLogprob: number;
-  missingLogprobHigh: number;
+/** What the kernel keeps of one model's slice for the signals (all sums scaled by exp(−shift)). */
+class ModelState {
+  /** vmax = max clamped log-prob; shift = vmax / T. */
+  vmax = 0;
+  shift = 0;
+  /** Σ_returned exp((v − vmax)/T). */
+  returned = 0;
+  /** Σ_returned exp((v − vmax)/T)·v, for the mean log-prob under p̃. */
+  sumWV = 0;
+  /** Σ_returned exp(v) (T = 1), for the unreturned mass. */
+  mass1 = 0;
+  /** Entries in raw log-prob descending order / canonical order (ties by id). */
+  descending = true;
+  canonical = true;
+  /** Smallest raw log-prob, its entry, and the next smallest value. */
+  min = Infinity;
+  minAt = -1;
+  second = Infinity;
+  /** Entry of the taken token, or −1. */
+  tokenAt = -1;
+  /** Tail model (fullVocabulary): mass m, bound p_b, log q̂; and its scaled contribution to Z. */
+  tailMass = 0;
+  tailBound = 0;
+  logEstimate = -Infinity;
+  tailEstimate = 0;
+  /** log Z_T and the T = 1 log-prob of a token missing from the slice. */
+  logZ = 0;
+  missing = 0;
+  /** exp((v_i − vmax)/T) per entry. */
+  w: Float64Array = new Float64Array(128);
 }
 
 /**
  * Computes TokenSignals for one position at a time, reusing its scratch space so a whole trace
  * can be streamed with O(K) memory and no allocation per position. Not re-entrant: `compute`
  * returns the same object each call.
+ *
+ * One fused kernel over flat typed arrays does the work (`computeAt`): per slice a validating
+ * pass (clamp, max, order, smallest entries, duplicates via an L1-sized id table) and one pass
+ * with two exps per entry (summed smallest-first for sorted slices, so results do not depend on
+ * the entries' order); A's ids are matched against S's table once, which gives A_t's masses and
+ * KL without looking S's ids up in A. `compute(step)` feeds object steps through the same kernel.
  */
 export class TokenSignalComputer {
   private readonly opts: TokenSignalOptions;
   private readonly raw: boolean;
-  private readonly sIndex = new SliceIndex();
-  private readonly aIndex = new SliceIndex();
-  private wS = new Float64Array(128);
-  private wA = new Float64Array(128);
+  private readonly invT: number;
+  private readonly table = new IdTable(128);
+  private readonly aTable = new IdTable(32);
+  private readonly S = new ModelState();
+  private readonly A = new ModelState();
+  /** Per S entry: A's clamped log-prob for that token (A's missing value when A did not return it). */
+  private aOnS = new Float64Array(128);
+  private covFlags = new Uint8Array(128);
   private cov = new Int32Array(128);
-  private order: number[] = [];
   private terms = new Float64Array(128);
+  private order: number[] = [];
+  private readonly sView: SliceView = { ids: new Int32Array(128), logprobs: new Float64Array(128), ranks: null, start: 0, length: 0 };
+  private readonly aView: SliceView = { ids: new Int32Array(128), logprobs: new Float64Array(128), ranks: null, start: 0, length: 0 };
+  /** Own copies of object slices that are not typed arrays (never the caller's arrays). */
+  private readonly sBuf = { ids: new Int32Array(128), logprobs: new Float64Array(128) };
+  private readonly aBuf = { ids: new Int32Array(128), logprobs: new Float64Array(128) };
+  private sRanksBuf = new Int32Array(128);
+  private aRanksBuf = new Int32Array(128);
   private readonly out: TokenSignals = {
     paired: false,
     deltaPath: NaN,
@@ -206,127 +209,148 @@ export class TokenSignalComputer {
     if (!(o.tailFraction > 0 && o.tailFraction <= 1)) throw new RangeError(`tailFraction must be in (0, 1], got ${o.tailFraction}`);
     if (!(o.jTolerance >= 0)) throw new RangeError(`jTolerance must be ≥ 0, got ${o.jTolerance}`);
     this.raw = o.normalization === 'fullVocabulary';
+    this.invT = 1 / o.temperature;
   }
 
-  /** Signals of one position; throws InvalidLogprobError on NaN or positive log-probs, duplicate ids, or raw log-probs summing above 1. */
-  compute(step: StepInput, position = 0): TokenSignals {
-    const { temperature: T, floorLogprob: floor, epsilon: eps } = this.opts;
-    const s = step.specialist;
+  get options(): Readonly<TokenSignalOptions> {
+    return this.opts;
+  }
+
+  /**
+   * Signals of one position, with the bounds of Δpath and G_cov (unless `bounds` is false: then
+   * they are NaN, and a little time is saved); throws InvalidLogprobError on
+   * NaN or positive log-probs, duplicate ids, bad ranks, or raw log-probs summing above 1.
+   */
+  compute(step: StepInput, position = 0, bounds = true): TokenSignals {
+    const s = this.load(step.specialist, this.sView, 'specialist', position, false);
+    const a = step.ancestor && step.ancestor.ids.length > 0 ? this.load(step.ancestor, this.aView, 'ancestor', position, true) : null;
+    return this.computeAt(s, a, step.token, position, bounds);
+  }
+
+  /**
+   * The kernel: signals of one position from flat slices (`a` null: no ancestor scores). Bounds
+   * (…Low/…High) only when `bounds`; otherwise they are left NaN.
+   */
+  computeAt(s: SliceView, a: SliceView | null, token: number, position: number, bounds = false): TokenSignals {
+    const { floorLogprob: floor } = this.opts;
+    const invT = this.invT;
     const out = this.out;
-    const K = checkSlice(s, 'specialist', position);
-    if (this.wS.length < K) this.wS = new Float64Array(Math.max(K, this.wS.length * 2));
-    const dupS = this.sIndex.load(s.ids);
-    if (dupS >= 0) throw duplicateError(s, dupS, 'specialist', position);
+    const K = s.length;
+    const S = this.S;
+    this.scanSlice(s, S, this.table, token, 'specialist', position);
+    this.weigh(s, S, token, 'specialist', position);
+    const ws = S.w;
+    const lps = s.logprobs;
+    const s0 = s.start;
+    const R = S.returned;
+    const invR = 1 / R;
+    const logR = Math.log(R);
+    const mean = S.sumWV * invR;
+    const minClamped = S.min > floor ? S.min : floor;
+    out.takenLogprob = S.tokenAt >= 0 ? Math.max(lps[s0 + S.tokenAt]!, floor) : K > 0 ? minClamped : floor;
+    out.confidence = -this.meanOfLargest(s, S.descending, this.opts.confidenceTopK);
 
-    const S = this.normalize(s, K, this.wS, step.token, 'specialist', position);
-    const wS = this.wS;
-    // Entropy and logit variance over S's returned entries, renormalized over them (method.md).
-    let entropy = 0;
-    let mean = 0;
-    const logTotal = Math.log(S.returned);
-    for (let i = 0; i < K; i++) {
-      const lp = Math.max(s.logprobs[i]!, floor);
-      const p = wS[i]! / S.returned;
-      if (p > 0) entropy -= p * (lp / T - S.shift - logTotal);
-      mean += p * lp;
-    }
-    let variance = 0;
-    let minLp = Infinity;
-    for (let i = 0; i < K; i++) {
-      const lp = Math.max(s.logprobs[i]!, floor);
-      const d = lp - mean;
-      variance += (wS[i]! / S.returned) * d * d;
-      if (lp < minLp) minLp = lp;
-    }
-    const sTaken = this.sIndex.get(step.token);
-    out.entropy = entropy;
-    out.logitVar = variance;
-    out.takenLogprob = sTaken >= 0 ? Math.max(s.logprobs[sTaken]!, floor) : K > 0 ? minLp : floor;
-    out.confidence = -this.meanOfLargest(s.logprobs, K, this.opts.confidenceTopK, floor);
-
-    const a = step.ancestor;
-    if (!a || a.ids.length === 0) {
+    if (a === null || a.length === 0) {
+      // Entropy and logit variance over S's returned entries, renormalized over them (method.md).
+      let variance = 0;
+      let entropy = 0;
+      for (let i = 0; i < K; i++) {
+        const raw = lps[s0 + i]!;
+        const v = raw > floor ? raw : floor;
+        const p = ws[i]! * invR;
+        const d = v - mean;
+        variance += p * d * d;
+        if (p > 0) entropy -= p * ((v - S.vmax) * invT - logR);
+      }
+      out.entropy = entropy;
+      out.logitVar = variance;
       out.paired = false;
       out.deltaPath = out.deltaPathLow = out.deltaPathHigh = NaN;
       out.gcov = out.gcovLow = out.gcovHigh = out.j = out.kl = NaN;
       return out;
     }
-    const KA = checkSlice(a, 'ancestor', position);
-    if (this.wA.length < KA) {
-      this.wA = new Float64Array(Math.max(KA, this.wA.length * 2));
-      this.cov = new Int32Array(this.wA.length);
-    }
-    const dupA = this.aIndex.load(a.ids);
-    if (dupA >= 0) throw duplicateError(a, dupA, 'ancestor', position);
-    const A = this.normalize(a, KA, this.wA, step.token, 'ancestor', position);
-    const wA = this.wA;
-    const aTaken = this.aIndex.get(step.token);
+    const A = this.A;
+    const KA = a.length;
+    this.scanSlice(a, A, this.aTable, token, 'ancestor', position);
+    this.weigh(a, A, token, 'ancestor', position);
+    const wa = A.w;
+    const alps = a.logprobs;
+    const a0 = a.start;
 
-    // Δpath from each model's log p^T of the taken token, with its bounds.
-    const lxS = sTaken >= 0 ? Math.max(s.logprobs[sTaken]!, floor) : S.missingLogprob;
-    const lxA = aTaken >= 0 ? Math.max(a.logprobs[aTaken]!, floor) : A.missingLogprob;
-    const logpSx = lxS / T - S.logZ;
-    const logpAx = lxA / T - A.logZ;
+    // Δpath from each model's log p^T of the taken token.
+    const lxS = S.tokenAt >= 0 ? Math.max(lps[s0 + S.tokenAt]!, floor) : S.missing;
+    const lxA = A.tokenAt >= 0 ? Math.max(alps[a0 + A.tokenAt]!, floor) : A.missing;
+    const logpSx = lxS * invT - S.logZ;
+    const logpAx = lxA * invT - A.logZ;
     const deltaPath = logpSx - logpAx;
-    const lxSHigh = sTaken >= 0 ? lxS : S.missingLogprobHigh;
-    const lxAHigh = aTaken >= 0 ? lxA : A.missingLogprobHigh;
-    const lxSLow = sTaken >= 0 || !this.raw ? lxS : -Infinity;
-    const lxALow = aTaken >= 0 || !this.raw ? lxA : -Infinity;
-    out.deltaPathLow = lxSLow / T - S.logZHigh - (lxAHigh / T - A.logZLow);
-    out.deltaPathHigh = lxSHigh / T - S.logZLow - (lxALow / T - A.logZHigh);
 
-    // A_t and the two coverage masses Σ_{A_t} p^T: C/Z with C over A_t, scaled like Z.
-    const cov = this.cov;
-    const nCov = topEntries(a.ids, a.logprobs, a.ranks, this.opts.kCov, cov);
+    // A_t and the coverage masses; each A id is matched in S's table once, which also gives KL.
+    if (this.aOnS.length < K) this.aOnS = new Float64Array(Math.max(K, this.aOnS.length * 2));
+    const aOnS = this.aOnS;
+    aOnS.fill(A.missing, 0, K);
+    const kCov = this.opts.kCov;
+    const allCov = a.ranks === null && KA <= kCov;
+    const firstCov = a.ranks === null && !allCov && A.canonical;
+    let flags: Uint8Array | null = null;
+    if (!allCov && !firstCov) {
+      if (this.covFlags.length < KA) {
+        this.covFlags = new Uint8Array(Math.max(KA, this.covFlags.length * 2));
+        this.cov = new Int32Array(this.covFlags.length);
+      }
+      flags = this.covFlags;
+      flags.fill(0, 0, KA);
+      const n = topEntries(a.ids.subarray(a0, a0 + KA), alps.subarray(a0, a0 + KA), a.ranks ? a.ranks.subarray(a0, a0 + KA) : undefined, kCov, this.cov);
+      for (let c = 0; c < n; c++) flags[this.cov[c]!] = 1;
+    }
+    const table = this.table;
+    const aIds = a.ids;
     let cA = 0;
     let cS = 0;
     let missing = 0;
-    for (let c = 0; c < nCov; c++) {
-      const i = cov[c]!;
-      cA += wA[i]!;
-      const j = this.sIndex.get(a.ids[i]!);
-      if (j >= 0) cS += wS[j]!;
-      else missing++;
-    }
-    let missEst: number;
-    let missHigh: number;
-    if (!this.raw) {
-      missEst = missHigh = missing * Math.exp(floor / T - S.shift);
-    } else {
-      const tm = S.tailModel!;
-      missEst = missing > 0 && tm.logEstimate > -Infinity
-        ? Math.exp(Math.log(Math.min(missing * Math.exp(tm.logEstimate), tm.mass)) + (1 / T - 1) * tm.logEstimate - S.shift)
-        : 0;
-      missHigh = missingHigh(missing, tm, T, S.shift);
-    }
-    const massA = cA / (A.returned + A.tail.estimate);
-    const massS = (cS + missEst) / (S.returned + S.tail.estimate);
-    const logMassA = Math.log(massA + eps);
-    const logMassS = Math.log(massS + eps);
-    const gcov = logMassA - logMassS;
-    if (this.raw) {
-      const massALow = cA / (A.returned + A.tail.high);
-      const massAHigh = cA / (A.returned + A.tail.low);
-      const massSLow = cS / (S.returned + S.tail.high);
-      const massSHigh = (cS + missHigh) / (S.returned + Math.max(S.tail.low, missHigh));
-      out.gcovLow = Math.log(massALow + eps) - Math.log(massSHigh + eps);
-      out.gcovHigh = Math.log(massAHigh + eps) - Math.log(massSLow + eps);
-    } else {
-      out.gcovLow = out.gcovHigh = gcov;
-    }
-
-    // The top-K part of KL(p_S^T ‖ p_A^T) over S's entries.
-    const missingA = A.missingLogprob / T - A.logZ;
-    let kl = 0;
-    for (let i = 0; i < K; i++) {
-      const lp = Math.max(s.logprobs[i]!, floor);
-      const logp = lp / T - S.logZ;
-      const p = Math.exp(logp);
-      if (p > 0) {
-        const ai = this.aIndex.get(s.ids[i]!);
-        kl += p * (logp - (ai >= 0 ? Math.max(a.logprobs[ai]!, floor) / T - A.logZ : missingA));
+    for (let j = 0; j < KA; j++) {
+      const idx = table.get(aIds[a0 + j]!);
+      const raw = alps[a0 + j]!;
+      if (idx >= 0) aOnS[idx] = raw > floor ? raw : floor;
+      if (allCov || (firstCov ? j < kCov : flags![j] === 1)) {
+        cA += wa[j]!;
+        if (idx >= 0) cS += ws[idx]!;
+        else missing++;
       }
     }
+    let missEst = 0;
+    if (!this.raw) missEst = missing * Math.exp(floor * invT - S.shift);
+    else if (missing > 0 && S.logEstimate > -Infinity) {
+      missEst = Math.exp(Math.log(Math.min(missing * Math.exp(S.logEstimate), S.tailMass)) + (invT - 1) * S.logEstimate - S.shift);
+    }
+    const eps = this.opts.epsilon;
+    const zA = A.returned + A.tailEstimate;
+    const zS = R + S.tailEstimate;
+    const logMassA = Math.log(cA / zA + eps);
+    const logMassS = Math.log((cS + missEst) / zS + eps);
+    const gcov = logMassA - logMassS;
+
+    // One pass over S: logit variance and entropy over its returned entries renormalized over
+    // them (method.md), and the top-K part of KL(p_S^T ‖ p_A^T):
+    // Σ_i p_i((v_i − a_i)/T − log Z_S + log Z_A), p_i = w_i / Z_S.
+    const dZ = A.logZ - S.logZ;
+    let variance = 0;
+    let entropy = 0;
+    let kl = 0;
+    for (let i = 0; i < K; i++) {
+      const raw = lps[s0 + i]!;
+      const v = raw > floor ? raw : floor;
+      const w = ws[i]!;
+      const p = w * invR;
+      const d = v - mean;
+      variance += p * d * d;
+      if (w > 0) {
+        entropy -= p * ((v - S.vmax) * invT - logR);
+        kl += w * ((v - aOnS[i]!) * invT + dZ);
+      }
+    }
+    kl /= zS;
+    out.entropy = entropy;
+    out.logitVar = variance;
 
     const tau = this.opts.jTolerance;
     const dPos = deltaPath > tau * Math.max(1, Math.abs(logpSx), Math.abs(logpAx)) ? deltaPath : 0;
@@ -335,147 +359,259 @@ export class TokenSignalComputer {
     out.deltaPath = deltaPath;
     out.gcov = gcov;
     out.j = dPos + gPos;
-    out.kl = Math.max(0, kl);
+    out.kl = kl > 0 ? kl : 0;
+    if (bounds) this.bounds(lxS, lxA, cA, cS, missing);
+    else out.deltaPathLow = out.deltaPathHigh = out.gcovLow = out.gcovHigh = NaN;
     return out;
   }
 
   /**
-   * A slice's weights w_i = exp(lp_i/T − shift) into `w`, and its normalizer: under
-   * 'fullVocabulary' the returned part plus the tail estimate (truncatedTail.ts); under
-   * 'renormalizeTopK' the returned part alone.
+   * First pass over a slice: validates log-probs (and ranks), clamps at the floor, finds the
+   * largest, the two smallest, the order, the taken token, and indexes the ids (duplicates refused).
    */
-  private normalize(slice: TopKSlice, n: number, w: Float64Array, token: number, which: string, position: number): Normalized {
-    const { temperature: T, floorLogprob: floor } = this.opts;
-    const lps = slice.logprobs;
-    let shift = -Infinity;
+  private scanSlice(v: SliceView, M: ModelState, table: IdTable, token: number, which: string, position: number): void {
+    const { ids, logprobs, start, length: n } = v;
+    const floor = this.opts.floorLogprob;
+    table.reset(n);
+    let vmax = -Infinity;
+    let descending = true;
+    let canonical = true;
+    let prev = Infinity;
+    let prevId = -1;
+    let min = Infinity;
+    let minAt = -1;
+    let second = Infinity;
+    let tokenAt = -1;
     for (let i = 0; i < n; i++) {
-      const v = Math.max(lps[i]!, floor) / T;
-      if (v > shift) shift = v;
+      const raw = logprobs[start + i]!;
+      // NaN fails the comparison; −Infinity is a valid (zero-probability) log-prob, clamped to the floor.
+      if (!(raw <= 1e-6)) throw invalidLogprob(which, i, raw, position);
+      const id = ids[start + i]!;
+      if (raw > prev) descending = canonical = false;
+      else if (raw === prev && id < prevId) canonical = false;
+      prev = raw;
+      prevId = id;
+      if (raw < min) {
+        second = min;
+        min = raw;
+        minAt = i;
+      } else if (raw < second) second = raw;
+      const c = raw > floor ? raw : floor;
+      if (c > vmax) vmax = c;
+      if (!table.insert(id, i)) {
+        throw new InvalidLogprobError(`position ${position}: ${which} top-K lists token id ${id} twice (entry #${i}); each id must appear once.`);
+      }
+      if (id === token) tokenAt = i;
     }
+    const ranks = v.ranks;
+    if (ranks !== null) {
+      for (let i = 0; i < n; i++) {
+        const r = ranks[start + i]!;
+        if (!(r >= 1)) throw new InvalidLogprobError(`position ${position}: ${which} rank #${i} is ${r}; ranks are 1-based (vLLM's "rank")`);
+      }
+    }
+    M.vmax = vmax;
+    M.shift = vmax * this.invT;
+    M.descending = descending;
+    M.canonical = canonical;
+    M.min = min;
+    M.minAt = minAt;
+    M.second = second;
+    M.tokenAt = tokenAt;
+  }
+
+  /**
+   * Second pass: w_i = exp((v_i − vmax)/T) and Σ exp(v_i), smallest term first for a sorted slice;
+   * then the normalizer: the returned part plus, for raw log-probs, the tail estimate.
+   */
+  private weigh(v: SliceView, M: ModelState, token: number, which: string, position: number): void {
+    const { logprobs, start, length: n } = v;
+    const { floorLogprob: floor, tailFraction, tailMassFloor } = this.opts;
+    const invT = this.invT;
+    if (M.w.length < n) M.w = new Float64Array(Math.max(n, M.w.length * 2));
+    const w = M.w;
+    const vmax = M.vmax;
     let returned = 0;
-    for (let i = 0; i < n; i++) returned += w[i] = Math.exp(Math.max(lps[i]!, floor) / T - shift);
-    const logReturned = shift + Math.log(returned);
     if (!this.raw) {
-      return { shift, returned, tail: { estimate: 0, low: 0, high: 0 }, tailModel: null, logZ: logReturned, logZLow: logReturned, logZHigh: logReturned, missingLogprob: floor, missingLogprobHigh: floor };
+      let sumWV = 0;
+      for (let i = n - 1; i >= 0; i--) {
+        const raw = logprobs[start + i]!;
+        const c = raw > floor ? raw : floor;
+        const wi = Math.exp((c - vmax) * invT);
+        w[i] = wi;
+        returned += wi;
+        sumWV += wi * c;
+      }
+      M.sumWV = sumWV;
+      M.returned = returned;
+      M.tailMass = M.tailBound = M.tailEstimate = 0;
+      M.logEstimate = -Infinity;
+      M.logZ = M.shift + Math.log(returned);
+      M.missing = floor;
+      return;
     }
-    const mass1 = this.returnedMass(lps, n);
+    let mass1 = 0;
+    let sumWV = 0;
+    for (let i = n - 1; i >= 0; i--) {
+      const raw = logprobs[start + i]!;
+      const c = raw > floor ? raw : floor;
+      const wi = Math.exp((c - vmax) * invT);
+      w[i] = wi;
+      returned += wi;
+      sumWV += wi * c;
+      mass1 += Math.exp(c);
+    }
+    M.sumWV = sumWV;
+    if (!M.descending) mass1 = this.sortedMass(v);
     if (mass1 > 1 + this.opts.rawMassTolerance) {
       throw new InvalidLogprobError(
         `position ${position}: ${which} top-K probabilities sum to ${mass1.toFixed(6)} > 1, so these are not raw log-probs ` +
           `normalized over the full vocabulary; for processed log-probs set normalization: 'renormalizeTopK'.`,
       );
     }
-    let tailModel = rawTail(mass1, smallestTopProbability(slice, n, token, floor), this.opts.tailFraction);
-    if (tailModel.mass < this.opts.tailMassFloor) tailModel = { mass: 0, bound: 0, logEstimate: -Infinity };
-    const tail = tailContribution(tailModel, T, shift);
-    const missingLogprobHigh = tailModel.bound > 0 ? Math.max(Math.log(tailModel.bound), floor) : floor;
-    return {
-      shift,
-      returned,
-      tail,
-      tailModel,
-      logZ: shift + Math.log(returned + tail.estimate),
-      logZLow: shift + Math.log(returned + tail.low),
-      logZHigh: shift + Math.log(returned + tail.high),
-      missingLogprob: tailModel.logEstimate > -Infinity ? Math.max(tailModel.logEstimate, floor) : floor,
-      missingLogprobHigh,
-    };
+    M.returned = returned;
+    M.mass1 = mass1;
+    // The tail (truncatedTail.ts): m = 1 − Σp; p_b = min(smallest top-block p, m); q̂ = c·p_b.
+    let tailMass = Math.max(0, 1 - mass1);
+    let bound = Math.min(Math.exp(Math.max(this.smallestTop(v, M, token), floor)), tailMass);
+    if (tailMass < tailMassFloor) tailMass = bound = 0;
+    const logEstimate = bound > 0 ? Math.log(tailFraction * bound) : -Infinity;
+    M.tailMass = tailMass;
+    M.tailBound = bound;
+    M.logEstimate = logEstimate;
+    M.tailEstimate = tailMass > 0 && bound > 0 ? Math.exp(Math.log(tailMass) + (invT - 1) * logEstimate - M.shift) : 0;
+    M.logZ = M.shift + Math.log(returned + M.tailEstimate);
+    M.missing = logEstimate > -Infinity ? Math.max(logEstimate, floor) : floor;
   }
 
   /**
-   * Σ exp(lp) over a slice, summed from the smallest term up, so the sum (and the unreturned mass
-   * 1 − Σ, which cancels catastrophically when small) is the same whatever order the entries came in.
+   * The smallest raw log-prob of the slice's top block. With ranks, the entries of rank ≤ n (a
+   * larger rank marks a token the server appended from below its top-k); without, the taken
+   * token, when it is the unique smallest entry, may be such a token: the next smallest is used.
    */
-  private returnedMass(lps: ArrayLike<number>, n: number): number {
-    const floor = this.opts.floorLogprob;
-    let sum = 0;
-    if (isDescending(lps)) {
-      for (let i = n - 1; i >= 0; i--) sum += Math.exp(Math.max(lps[i]!, floor));
-      return sum;
+  private smallestTop(v: SliceView, M: ModelState, token: number): number {
+    const { ids, logprobs, ranks, start, length: n } = v;
+    if (ranks !== null) {
+      let min = Infinity;
+      for (let i = 0; i < n; i++) if (ranks[start + i]! <= n && logprobs[start + i]! < min) min = logprobs[start + i]!;
+      return min === Infinity ? -Infinity : min;
     }
+    if (n > 1 && ids[start + M.minAt] === token && M.second > M.min) return M.second;
+    return n > 0 ? M.min : -Infinity;
+  }
+
+  /** Σ exp(lp) summed smallest term first (an unsorted slice): independent of the entries' order. */
+  private sortedMass(v: SliceView): number {
+    const { logprobs, start, length: n } = v;
+    const floor = this.opts.floorLogprob;
     if (this.terms.length < n) this.terms = new Float64Array(Math.max(n, this.terms.length * 2));
     const terms = this.terms.subarray(0, n);
-    for (let i = 0; i < n; i++) terms[i] = Math.exp(Math.max(lps[i]!, floor));
+    for (let i = 0; i < n; i++) terms[i] = Math.exp(Math.max(logprobs[start + i]!, floor));
     terms.sort();
+    let sum = 0;
     for (let i = 0; i < n; i++) sum += terms[i]!;
     return sum;
   }
 
-  private meanOfLargest(values: ArrayLike<number>, n: number, k: number, floor: number): number {
+  /** Mean of the k largest clamped log-probs of S. */
+  private meanOfLargest(v: SliceView, descending: boolean, k: number): number {
+    const { logprobs, start, length: n } = v;
+    const floor = this.opts.floorLogprob;
     const m = Math.min(k, n);
     if (m === 0) return NaN;
     let sum = 0;
-    if (m === n || isDescending(values)) {
-      for (let i = 0; i < m; i++) sum += Math.max(values[i]!, floor);
+    if (m === n || descending) {
+      for (let i = 0; i < m; i++) {
+        const raw = logprobs[start + i]!;
+        sum += raw > floor ? raw : floor;
+      }
       return sum / m;
     }
     const idx = this.order;
     idx.length = n;
     for (let i = 0; i < n; i++) idx[i] = i;
-    idx.sort((x, y) => values[y]! - values[x]!);
-    for (let i = 0; i < m; i++) sum += Math.max(values[idx[i]!]!, floor);
+    idx.sort((x, y) => logprobs[start + y]! - logprobs[start + x]!);
+    for (let i = 0; i < m; i++) sum += Math.max(logprobs[start + idx[i]!]!, floor);
     return sum / m;
   }
-}
 
-/**
- * The largest probability an unreturned token can have: the smallest probability of the slice's
- * top block. With ranks the block is the entries of rank ≤ n (a larger rank marks a token the
- * server appended from below its top-k); without ranks, the taken token, when it is the unique
- * smallest entry, may be such an appended token, so the next smallest is used (valid either way).
- */
-function smallestTopProbability(slice: TopKSlice, n: number, token: number, floor: number): number {
-  const { ids, logprobs: lps, ranks } = slice;
-  let min = Infinity;
-  if (ranks) {
-    for (let i = 0; i < n; i++) if (ranks[i]! <= n && lps[i]! < min) min = lps[i]!;
-  } else {
-    let minAt = -1;
-    let second = Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = lps[i]!;
-      if (v < min) {
-        second = min;
-        min = v;
-        minAt = i;
-      } else if (v < second) second = v;
+  /** The bounds of Δpath and G_cov over what the truncation leaves unknown (TokenSignals). */
+  private bounds(lxS: number, lxA: number, cA: number, cS: number, missing: number): void {
+    const out = this.out;
+    const { S, A } = this;
+    const T = this.opts.temperature;
+    if (!this.raw) {
+      out.deltaPathLow = out.deltaPathHigh = out.deltaPath;
+      out.gcovLow = out.gcovHigh = out.gcov;
+      return;
     }
-    if (n > 1 && ids[minAt] === token && second > min) min = second;
+    const eps = this.opts.epsilon;
+    const floor = this.opts.floorLogprob;
+    const tailS = tailContribution({ mass: S.tailMass, bound: S.tailBound, logEstimate: S.logEstimate }, T, S.shift);
+    const tailA = tailContribution({ mass: A.tailMass, bound: A.tailBound, logEstimate: A.logEstimate }, T, A.shift);
+    const logZLow = (M: ModelState, t: { low: number }) => M.shift + Math.log(M.returned + t.low);
+    const logZHigh = (M: ModelState, t: { high: number }) => M.shift + Math.log(M.returned + t.high);
+    const missingHighLp = (M: ModelState) => (M.tailBound > 0 ? Math.max(Math.log(M.tailBound), floor) : floor);
+    const lxSHigh = S.tokenAt >= 0 ? lxS : missingHighLp(S);
+    const lxAHigh = A.tokenAt >= 0 ? lxA : missingHighLp(A);
+    const lxSLow = S.tokenAt >= 0 ? lxS : -Infinity;
+    const lxALow = A.tokenAt >= 0 ? lxA : -Infinity;
+    out.deltaPathLow = lxSLow / T - logZHigh(S, tailS) - (lxAHigh / T - logZLow(A, tailA));
+    out.deltaPathHigh = lxSHigh / T - logZLow(S, tailS) - (lxALow / T - logZHigh(A, tailA));
+    const missHigh = missingHigh(missing, { mass: S.tailMass, bound: S.tailBound, logEstimate: S.logEstimate }, T, S.shift);
+    const massALow = cA / (A.returned + tailA.high);
+    const massAHigh = cA / (A.returned + tailA.low);
+    const massSLow = cS / (S.returned + tailS.high);
+    const massSHigh = (cS + missHigh) / (S.returned + Math.max(tailS.low, missHigh));
+    out.gcovLow = Math.log(massALow + eps) - Math.log(massSHigh + eps);
+    out.gcovHigh = Math.log(massAHigh + eps) - Math.log(massSLow + eps);
   }
-  return min === Infinity ? 0 : Math.exp(Math.max(min, floor));
-}
 
-function isDescending(values: ArrayLike<number>): boolean {
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[i - 1]!) return false;
-  return true;
-}
-
-function duplicateError(slice: TopKSlice, at: number, which: string, position: number): InvalidLogprobError {
-  return new InvalidLogprobError(`position ${position}: ${which} top-K lists token id ${slice.ids[at]} twice (entry #${at}); each id must appear once.`);
-}
-
-/** Validates a slice and returns its length. */
-function checkSlice(slice: TopKSlice, which: string, position: number): number {
-  const n = slice.logprobs.length;
-  if (slice.ids.length !== n) {
-    throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${slice.ids.length} ids but ${n} log-probs`);
-  }
-  for (let i = 0; i < n; i++) {
-    const lp = slice.logprobs[i]!;
-    // NaN fails the comparison; −Infinity is a valid (zero-probability) log-prob, clamped to the floor.
-    if (!(lp <= 1e-6)) {
-      throw new InvalidLogprobError(
-        `position ${position}: ${which} log-prob #${i} is ${lp}; expected a finite value ≤ 0 (natural log). ` +
-          'Check the endpoint\'s logprobs output; values below the floor are clamped to it.',
-      );
+  /** An object slice as a kernel view: typed arrays are used in place, other arrays copied once. */
+  private load(slice: TopKSlice, view: SliceView, which: string, position: number, ancestor: boolean): SliceView {
+    const n = slice.logprobs.length;
+    if (slice.ids.length !== n) {
+      throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${slice.ids.length} ids but ${n} log-probs`);
     }
-  }
-  const ranks = slice.ranks;
-  if (ranks) {
-    if (ranks.length !== n) throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${ranks.length} ranks for ${n} log-probs; pass one rank per entry or none`);
-    for (let i = 0; i < n; i++) {
-      if (!(ranks[i]! >= 1)) throw new InvalidLogprobError(`position ${position}: ${which} rank #${i} is ${ranks[i]}; ranks are 1-based (vLLM's "rank")`);
+    const ranks = slice.ranks;
+    if (ranks && ranks.length !== n) {
+      throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${ranks.length} ranks for ${n} log-probs; pass one rank per entry or none`);
     }
+    if (slice.ids instanceof Int32Array && slice.logprobs instanceof Float64Array) {
+      view.ids = slice.ids;
+      view.logprobs = slice.logprobs;
+    } else {
+      const buf = ancestor ? this.aBuf : this.sBuf;
+      if (buf.ids.length < n) {
+        buf.ids = new Int32Array(Math.max(n, 2 * buf.ids.length));
+        buf.logprobs = new Float64Array(buf.ids.length);
+      }
+      for (let i = 0; i < n; i++) {
+        buf.ids[i] = slice.ids[i]!;
+        buf.logprobs[i] = slice.logprobs[i]!;
+      }
+      view.ids = buf.ids;
+      view.logprobs = buf.logprobs;
+    }
+    if (!ranks) view.ranks = null;
+    else if (ranks instanceof Int32Array) view.ranks = ranks;
+    else {
+      let buf = ancestor ? this.aRanksBuf : this.sRanksBuf;
+      if (buf.length < n) buf = new Int32Array(Math.max(n, 2 * buf.length));
+      for (let i = 0; i < n; i++) buf[i] = ranks[i]!;
+      if (ancestor) this.aRanksBuf = buf;
+      else this.sRanksBuf = buf;
+      view.ranks = buf;
+    }
+    view.start = 0;
+    view.length = n;
+    return view;
   }
-  return n;
+}
+
+function invalidLogprob(which: string, i: number, lp: number, position: number): InvalidLogprobError {
+  return new InvalidLogprobError(
+    `position ${position}: ${which} log-prob #${i} is ${lp}; expected a finite value ≤ 0 (natural log). ` +
+      'Check the endpoint\'s logprobs output; values below the floor are clamped to it.',
+  );
 }
