@@ -5,6 +5,10 @@
 //
 //   node scripts/bench/features.mjs [positions=2000000] [rounds=3]     (build first: npx tsc -p tsconfig.build.json)
 //
+// The stream: rollout r (of positions / 1000) is distinct rollout r mod 64, each prebuilt before
+// timing in the contender's own layout (object steps, CSR typed arrays, numpy (64, 1000, K)
+// arrays), as a capture would hand traces over; no gather is timed.
+//
 // Every measurement runs in a fresh process; rounds interleave the contenders so a busy machine
 // slows them alike. Prints one JSON line per run, then one per contender (median over rounds:
 // positions per wall second and per CPU second), the ratios TS/numpy, and a checksum agreement
@@ -14,28 +18,30 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flatPool, K, KA, L, makePool, P, STRIDE } from './pool.mjs';
+import { DISTINCT, flatRollouts, L, makePool, poolIndex } from './pool.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIELDS = ['spread', 'concentration', 'logitDispersion', 'maxJ', 'meanJ', 'junction', 'meanDeltaPath', 'meanGcov', 'meanKl', 'meanEntropy', 'meanLogprob', 'minWindowConfidence', 'dispersionAtMinConfidence'];
 
-// Sums of the summary fields over the first 2,000,000 positions (2,000 rollouts) of the stream,
-// computed by the Part-1 implementation (commit 7640ed1: object steps, one accumulator per
-// rollout) before any optimization. The optimized code must reproduce them to 1e-12 relative.
+// Sums of the summary fields over the 2,000 rollouts of the 2,000,000-position stream, computed
+// by the Part-1 implementation (commit 7640ed1: object steps, one accumulator per rollout) before
+// any optimization. The optimized code must reproduce them to 1e-12 relative. Regenerate:
+//   git archive 7640ed1 src tsconfig.json tsconfig.build.json | tar -x -C /tmp/part1 && ln -s $PWD/node_modules /tmp/part1/
+//   (cd /tmp/part1 && npx tsc -p tsconfig.build.json) && node scripts/bench/features.mjs --measure ts-steps 2000000 /tmp/part1/dist
 const PART1_2M = {
   spread: 2000,
-  concentration: 633.6321386457766,
-  logitDispersion: -913.8460641365715,
-  maxJ: 53867.18880035129,
-  meanJ: 25938.783524686158,
-  junction: 924559,
-  meanDeltaPath: 19678.84542511807,
-  meanGcov: 6254.181073321209,
-  meanKl: 18258.38988994471,
-  meanEntropy: 3686.1682380400557,
-  meanLogprob: -3425.2192576847424,
-  minWindowConfidence: 7934.637732938273,
-  dispersionAtMinConfidence: -889.7159004530557,
+  concentration: 633.6118400438073,
+  logitDispersion: -914.4217147490822,
+  maxJ: 53872.96000990164,
+  meanJ: 25940.03088905237,
+  junction: 902367,
+  meanDeltaPath: 19681.667332182788,
+  meanGcov: 6252.683107049379,
+  meanKl: 18257.445657402273,
+  meanEntropy: 3686.0891952456045,
+  meanLogprob: -3425.1887181780103,
+  minWindowConfidence: 7934.4671228428115,
+  dispersionAtMinConfidence: -888.4350163569728,
 };
 
 const cpuSeconds = () => {
@@ -44,9 +50,13 @@ const cpuSeconds = () => {
 };
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
-/** One measurement, in this process: the contender over n positions. */
-async function measure(kind, n) {
-  const { RolloutFeatureAccumulator } = await import(join(ROOT, 'dist/core/features/rolloutFeatureAccumulator.js'));
+/**
+ * One measurement, in this process: the contender over n positions (n / L rollouts; rollout r is
+ * distinct rollout r mod DISTINCT, prebuilt before timing as a capture would hand it over).
+ * `dist` picks the build to measure (default this checkout's dist/).
+ */
+async function measure(kind, n, dist = join(ROOT, 'dist')) {
+  const { RolloutFeatureAccumulator } = await import(join(dist, 'core/features/rolloutFeatureAccumulator.js'));
   const pool = makePool();
   const sums = Object.fromEntries(FIELDS.map((f) => [f, 0]));
   const add = (s) => {
@@ -57,42 +67,21 @@ async function measure(kind, n) {
   let c0;
   if (kind === 'ts-steps') {
     // As existing callers do: object steps, a new accumulator per rollout.
+    const steps = Array.from({ length: DISTINCT }, (_, d) => Array.from({ length: L }, (_, t) => pool[poolIndex(d, t)]));
     t0 = performance.now();
     c0 = cpuSeconds();
     for (let r = 0; r < rollouts; r++) {
       const acc = new RolloutFeatureAccumulator();
-      for (let t = 0; t < L; t++) acc.push(pool[((r * L + t) * STRIDE) % P]);
+      for (const step of steps[r % DISTINCT]) acc.push(step);
       add(acc.finish());
     }
   } else if (kind === 'ts-flat') {
-    // Flat typed arrays: each rollout gathered from the pool into one CSR buffer set (the copy is
-    // timed, as numpy's gather is), one accumulator reset per rollout.
-    const flat = flatPool(pool);
-    const trace = {
-      tokens: new Int32Array(L),
-      specialist: { ids: new Int32Array(L * K), logprobs: new Float64Array(L * K), offsets: Int32Array.from({ length: L + 1 }, (_, t) => t * K) },
-      ancestor: { ids: new Int32Array(L * KA), logprobs: new Float64Array(L * KA), offsets: Int32Array.from({ length: L + 1 }, (_, t) => t * KA) },
-    };
+    // Flat typed arrays (CSR per rollout), one accumulator reset per rollout.
+    const traces = flatRollouts(pool);
     const acc = new RolloutFeatureAccumulator();
-    const { ids: sIds, logprobs: sLp } = trace.specialist;
-    const { ids: aIds, logprobs: aLp } = trace.ancestor;
     t0 = performance.now();
     c0 = cpuSeconds();
-    for (let r = 0; r < rollouts; r++) {
-      for (let t = 0; t < L; t++) {
-        const p = ((r * L + t) * STRIDE) % P;
-        trace.tokens[t] = flat.tokens[p];
-        for (let i = 0; i < K; i++) {
-          sIds[t * K + i] = flat.sIds[p * K + i];
-          sLp[t * K + i] = flat.sLp[p * K + i];
-        }
-        for (let i = 0; i < KA; i++) {
-          aIds[t * KA + i] = flat.aIds[p * KA + i];
-          aLp[t * KA + i] = flat.aLp[p * KA + i];
-        }
-      }
-      add(acc.reset().pushFlat(trace).finish());
-    }
+    for (let r = 0; r < rollouts; r++) add(acc.reset().pushFlat(traces[r % DISTINCT]).finish());
   } else throw new Error(`unknown contender ${kind}`);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds() - c0;
@@ -166,7 +155,7 @@ export function featureBenchmarks({ positions = 2_000_000, rounds = 3, log = () 
 async function main() {
   const args = process.argv.slice(2);
   if (args[0] === '--measure') {
-    console.log(JSON.stringify(await measure(args[1], Number(args[2]))));
+    console.log(JSON.stringify(await measure(args[1], Number(args[2]), args[3])));
     return;
   }
   const [positions = 2_000_000, rounds = 3] = args.map(Number);

@@ -5,11 +5,12 @@ normalizer, G_cov with S-missing ancestor tokens at the tail estimate, the J tol
 entropy, logit variance, DeepConf confidence, the junction window and the sliding confidence
 windows. Every summary field TS computes, computed here too, so the work is equal.
 
-Chunked (a chunk's (B, K) arrays stay in cache), buffers reused (out=), ids matched by vector
-compares, max + log-sum-exp. Prints one JSON line per dtype (float64, float32) with the rate and
-a checksum (per-field sums over all rollouts).
+One rollout (1000 positions) per chunk, so a chunk's (1000, K) arrays stay in cache; buffers
+reused (out=); ids matched by vector compares; max + log-sum-exp. The rollouts are prebuilt before
+timing, as in features.mjs. Prints one JSON line per dtype (float64, float32) with the rate and a
+checksum (per-field sums over all rollouts).
 
-Usage: python3 features_numpy.py [positions=2000000] [dtype=float64,float32] [chunk_rollouts=1]
+Usage: python3 features_numpy.py [positions=2000000] [dtype=float64,float32]
 """
 import json
 import resource
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 
-K, KA, V, P, STRIDE, L = 100, 20, 400, 4096, 7919, 1000
+K, KA, V, P, STRIDE, L, DISTINCT = 100, 20, 400, 4096, 7919, 1000, 64
 T, KCOV, FLOOR, EPS, W = 0.6, 20, -1000.0, 1e-8, 8
 CONF_TOPK, CONF_W, LOG_FLOOR = 20, 16, 1e-8
 TAIL_FRACTION, TAIL_MASS_FLOOR, RAW_MASS_TOL, J_TOL = 0.5, 1e-12, 1e-3, 1e-12
@@ -211,26 +212,24 @@ def rollout_features(J, dpath, gcov, kl, var, entropy, taken, conf):
     }
 
 
-def run(n, dt, chunk_rollouts, pool):
+def run(n, dt, pool):
+    """n positions = n // L rollouts; rollout r is distinct rollout r % DISTINCT, prebuilt (as arrays of
+    shape (DISTINCT, L, K)) before timing, as traces would arrive; no gather is timed."""
     ids, lp, aids, alp, tok = pool
-    lp = lp.astype(dt); alp = alp.astype(dt)
-    B = chunk_rollouts * L
-    S, A = Model(B, K, dt), Model(B, KA, dt)
-    g_ids = np.empty((B, K), np.int32); g_lp = np.empty((B, K), dt)
-    g_aids = np.empty((B, KA), np.int32); g_alp = np.empty((B, KA), dt); g_tok = np.empty(B, np.int32)
+    idx = ((np.arange(DISTINCT)[:, None] * L + np.arange(L)[None, :]) * STRIDE) % P
+    r_ids, r_lp, r_aids, r_alp, r_tok = ids[idx], lp[idx].astype(dt), aids[idx], alp[idx].astype(dt), tok[idx]
+    S, A = Model(L, K, dt), Model(L, KA, dt)
     sums = dict.fromkeys(FIELDS, 0.0)
-    order = (np.arange(n, dtype=np.int64) * STRIDE) % P
+    rollouts = n // L
     t0, c0 = time.perf_counter(), time.process_time()
-    for start in range(0, n - n % B, B):
-        idx = order[start:start + B]
-        np.take(ids, idx, axis=0, out=g_ids); np.take(lp, idx, axis=0, out=g_lp)
-        np.take(aids, idx, axis=0, out=g_aids); np.take(alp, idx, axis=0, out=g_alp); np.take(tok, idx, out=g_tok)
-        sig = token_signals(g_ids, g_lp, g_aids, g_alp, g_tok, S, A, dt)
-        for k, x in rollout_features(*(s.reshape(chunk_rollouts, L) for s in sig)).items():
+    for r in range(rollouts):
+        d = r % DISTINCT
+        sig = token_signals(r_ids[d], r_lp[d], r_aids[d], r_alp[d], r_tok[d], S, A, dt)
+        for k, x in rollout_features(*(s.reshape(1, L) for s in sig)).items():
             sums[k] += float(x)
     dt_wall, dt_cpu = time.perf_counter() - t0, time.process_time() - c0
-    m = n - n % B
-    return {"bench": "features-numpy", "dtype": np.dtype(dt).name, "positions": m, "chunk_positions": B,
+    m = rollouts * L
+    return {"bench": "features-numpy", "kind": "numpy-" + np.dtype(dt).name, "dtype": np.dtype(dt).name, "positions": m,
             "seconds": round(dt_wall, 3), "cpu_seconds": round(dt_cpu, 3), "positions_per_s": round(m / dt_wall),
             "positions_per_cpu_s": round(m / dt_cpu),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -240,10 +239,9 @@ def run(n, dt, chunk_rollouts, pool):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     dtypes = (sys.argv[2] if len(sys.argv) > 2 else "float64,float32").split(",")
-    chunk_rollouts = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     pool = make_pool()
     for d in dtypes:
-        print(json.dumps(run(n, getattr(np, d), chunk_rollouts, pool)), flush=True)
+        print(json.dumps(run(n, getattr(np, d), pool)), flush=True)
 
 
 main()

@@ -8,6 +8,11 @@ export const V = 400;
 export const P = 4096;
 export const STRIDE = 7919;
 export const L = 1000; // positions per rollout
+/** The benchmark stream: rollout r is distinct rollout r mod DISTINCT (prebuilt, as traces arrive). */
+export const DISTINCT = 64;
+
+/** Pool index of position t of distinct rollout d. */
+export const poolIndex = (d, t) => ((d * L + t) * STRIDE) % P;
 
 export function makePool() {
   let s = 12345;
@@ -53,21 +58,28 @@ function normalizeRaw(lp, m) {
 }
 
 /**
- * The pool as flat arrays (CSR-free: every position has K and KA entries), and a gather of
- * positions into a rollout's flat trace (offsets included) for the flat-array API.
+ * The DISTINCT rollouts as flat traces (CSR typed arrays, as a capture would hand them over),
+ * built once before any timing.
  */
-export function flatPool(pool) {
-  const sIds = new Int32Array(P * K);
-  const sLp = new Float64Array(P * K);
-  const aIds = new Int32Array(P * KA);
-  const aLp = new Float64Array(P * KA);
-  const tokens = new Int32Array(P);
-  pool.forEach((p, i) => {
-    sIds.set(p.specialist.ids, i * K);
-    sLp.set(p.specialist.logprobs, i * K);
-    aIds.set(p.ancestor.ids, i * KA);
-    aLp.set(p.ancestor.logprobs, i * KA);
-    tokens[i] = p.token;
+export function flatRollouts(pool) {
+  return Array.from({ length: DISTINCT }, (_, d) => {
+    const tokens = new Int32Array(L);
+    const sIds = new Int32Array(L * K);
+    const sLp = new Float64Array(L * K);
+    const aIds = new Int32Array(L * KA);
+    const aLp = new Float64Array(L * KA);
+    for (let t = 0; t < L; t++) {
+      const p = pool[poolIndex(d, t)];
+      tokens[t] = p.token;
+      sIds.set(p.specialist.ids, t * K);
+      sLp.set(p.specialist.logprobs, t * K);
+      aIds.set(p.ancestor.ids, t * KA);
+      aLp.set(p.ancestor.logprobs, t * KA);
+    }
+    return {
+      tokens,
+      specialist: { ids: sIds, logprobs: sLp, offsets: Int32Array.from({ length: L + 1 }, (_, t) => t * K) },
+      ancestor: { ids: aIds, logprobs: aLp, offsets: Int32Array.from({ length: L + 1 }, (_, t) => t * KA) },
+    };
   });
-  return { sIds, sLp, aIds, aLp, tokens };
 }

@@ -2,6 +2,7 @@ import { DEFAULTS, type LogprobNormalization } from '../defaults.js';
 import { IdTable } from './idTable.js';
 import { missingHigh, tailContribution } from './truncatedTail.js';
 import { topEntries } from './topEntries.js';
+import { type WasmWeights, wasmWeights } from './wasmWeights.js';
 
 /**
  * A top-K slice as parallel arrays: token ids, their temperature-1 log-probs and, optionally,
@@ -40,6 +41,8 @@ export interface TokenSignalOptions {
   rawMassTolerance: number;
   /** τ: J's positive parts count only above τ·max(1, |operands|) (see TokenSignals.j). */
   jTolerance: number;
+  /** Run the exp pass in WebAssembly SIMD where available (default); false: Math.exp in JavaScript. */
+  wasm?: boolean;
 }
 
 /**
@@ -146,25 +149,37 @@ class ModelState {
   /** log Z_T and the T = 1 log-prob of a token missing from the slice. */
   logZ = 0;
   missing = 0;
-  /** exp((v_i − vmax)/T) per entry. */
+  /** Clamped log-probs c_i = max(lp_i, floor), and w_i = exp((c_i − vmax)/T), per entry (views into the WebAssembly memory on that path). */
+  c: Float64Array = new Float64Array(128);
   w: Float64Array = new Float64Array(128);
 }
+
+/**
+ * Below this unreturned mass the kernel sums Σp with Math.exp even on the WebAssembly path: 1 − Σp
+ * loses relative precision as it shrinks, and there the 2-ulp exp would show (ours).
+ */
+const EXACT_MASS_BELOW = 1e-2;
 
 /**
  * Computes TokenSignals for one position at a time, reusing its scratch space so a whole trace
  * can be streamed with O(K) memory and no allocation per position. Not re-entrant: `compute`
  * returns the same object each call.
  *
- * One fused kernel over flat typed arrays does the work (`computeAt`): per slice a validating
- * pass (clamp, max, order, smallest entries, duplicates via an L1-sized id table) and one pass
- * with two exps per entry (summed smallest-first for sorted slices, so results do not depend on
- * the entries' order); A's ids are matched against S's table once, which gives A_t's masses and
- * KL without looking S's ids up in A. `compute(step)` feeds object steps through the same kernel.
+ * One fused kernel over flat typed arrays does the work (`computeAt`): per slice one pass that
+ * validates, clamps and indexes the ids in an L1-sized table (duplicates refused), then the
+ * weights with two exps per entry, in WebAssembly SIMD where available (wasmWeights.ts: its exp
+ * is within 2 ulp of Math.exp; a small unreturned mass is re-summed with Math.exp), summed
+ * smallest term first for sorted slices so results do not depend on the entries' order; A's ids
+ * are matched against S's table once, which gives A_t's masses and KL's alignment without looking
+ * S's ids up in A; a last pass over S gives logit variance, entropy and KL together.
+ * `compute(step)` feeds object steps through the same kernel.
  */
 export class TokenSignalComputer {
   private readonly opts: TokenSignalOptions;
   private readonly raw: boolean;
   private readonly invT: number;
+  /** The exp-heavy pass in WebAssembly SIMD where available. */
+  private readonly wasm: WasmWeights | null;
   private readonly table = new IdTable(128);
   private readonly aTable = new IdTable(32);
   private readonly S = new ModelState();
@@ -210,6 +225,7 @@ export class TokenSignalComputer {
     if (!(o.jTolerance >= 0)) throw new RangeError(`jTolerance must be ≥ 0, got ${o.jTolerance}`);
     this.raw = o.normalization === 'fullVocabulary';
     this.invT = 1 / o.temperature;
+    this.wasm = o.wasm === false ? null : wasmWeights;
   }
 
   get options(): Readonly<TokenSignalOptions> {
@@ -237,8 +253,8 @@ export class TokenSignalComputer {
     const out = this.out;
     const K = s.length;
     const S = this.S;
-    this.scanSlice(s, S, this.table, token, 'specialist', position);
-    this.weigh(s, S, token, 'specialist', position);
+    this.wasm?.reserve(a === null ? K : Math.max(K, a.length));
+    this.scanAndWeigh(s, S, 0, this.table, token, 'specialist', position);
     const ws = S.w;
     const lps = s.logprobs;
     const s0 = s.start;
@@ -254,9 +270,9 @@ export class TokenSignalComputer {
       // Entropy and logit variance over S's returned entries, renormalized over them (method.md).
       let variance = 0;
       let entropy = 0;
+      const cs = S.c;
       for (let i = 0; i < K; i++) {
-        const raw = lps[s0 + i]!;
-        const v = raw > floor ? raw : floor;
+        const v = cs[i]!;
         const p = ws[i]! * invR;
         const d = v - mean;
         variance += p * d * d;
@@ -271,8 +287,7 @@ export class TokenSignalComputer {
     }
     const A = this.A;
     const KA = a.length;
-    this.scanSlice(a, A, this.aTable, token, 'ancestor', position);
-    this.weigh(a, A, token, 'ancestor', position);
+    this.scanAndWeigh(a, A, 1, this.aTable, token, 'ancestor', position);
     const wa = A.w;
     const alps = a.logprobs;
     const a0 = a.start;
@@ -336,17 +351,15 @@ export class TokenSignalComputer {
     let variance = 0;
     let entropy = 0;
     let kl = 0;
+    const cs = S.c;
     for (let i = 0; i < K; i++) {
-      const raw = lps[s0 + i]!;
-      const v = raw > floor ? raw : floor;
+      const v = cs[i]!;
       const w = ws[i]!;
       const p = w * invR;
       const d = v - mean;
       variance += p * d * d;
-      if (w > 0) {
-        entropy -= p * ((v - S.vmax) * invT - logR);
-        kl += w * ((v - aOnS[i]!) * invT + dZ);
-      }
+      entropy -= p * ((v - S.vmax) * invT - logR);
+      kl += w * ((v - aOnS[i]!) * invT + dZ);
     }
     kl /= zS;
     out.entropy = entropy;
@@ -366,40 +379,53 @@ export class TokenSignalComputer {
   }
 
   /**
-   * First pass over a slice: validates log-probs (and ranks), clamps at the floor, finds the
-   * largest, the two smallest, the order, the taken token, and indexes the ids (duplicates refused).
+   * The pass over a slice, last entry first: validates log-probs (and ranks), clamps them at the
+   * floor into M.c, tracks the largest, the two smallest, the order and the taken token, and
+   * indexes the ids (duplicates refused). Then the weights w_i = exp((c_i − vmax)/T) with Σ w,
+   * Σ w·c and, for raw log-probs, Σ exp(c_i), summed last entry first (smallest term first for a
+   * sorted slice, so results do not depend on the entries' order): in WebAssembly SIMD where
+   * available (wasmWeights.ts), else with Math.exp. Then the normalizer: the returned part plus,
+   * for raw log-probs, the tail estimate.
    */
-  private scanSlice(v: SliceView, M: ModelState, table: IdTable, token: number, which: string, position: number): void {
+  private scanAndWeigh(v: SliceView, M: ModelState, slot: 0 | 1, table: IdTable, token: number, which: string, position: number): void {
     const { ids, logprobs, start, length: n } = v;
-    const floor = this.opts.floorLogprob;
+    const { floorLogprob: floor } = this.opts;
+    const invT = this.invT;
+    const wasm = this.wasm;
     table.reset(n);
+    if (wasm === null && M.c.length < n) {
+      M.c = new Float64Array(Math.max(n, M.c.length * 2));
+      M.w = new Float64Array(M.c.length);
+    }
+    const cs = wasm === null ? M.c : wasm.input(slot);
     let vmax = -Infinity;
     let descending = true;
     let canonical = true;
-    let prev = Infinity;
-    let prevId = -1;
+    let next = -Infinity;
+    let nextId = 0;
     let min = Infinity;
     let minAt = -1;
     let second = Infinity;
     let tokenAt = -1;
-    for (let i = 0; i < n; i++) {
+    for (let i = n - 1; i >= 0; i--) {
       const raw = logprobs[start + i]!;
       // NaN fails the comparison; −Infinity is a valid (zero-probability) log-prob, clamped to the floor.
-      if (!(raw <= 1e-6)) throw invalidLogprob(which, i, raw, position);
+      if (!(raw <= 1e-6)) throw firstInvalid(logprobs, start, n, which, position);
       const id = ids[start + i]!;
-      if (raw > prev) descending = canonical = false;
-      else if (raw === prev && id < prevId) canonical = false;
-      prev = raw;
-      prevId = id;
-      if (raw < min) {
+      if (raw < next) descending = canonical = false;
+      else if (raw === next && id > nextId) canonical = false;
+      next = raw;
+      nextId = id;
+      if (raw <= min) {
         second = min;
         min = raw;
         minAt = i;
       } else if (raw < second) second = raw;
       const c = raw > floor ? raw : floor;
+      cs[i] = c;
       if (c > vmax) vmax = c;
       if (!table.insert(id, i)) {
-        throw new InvalidLogprobError(`position ${position}: ${which} top-K lists token id ${id} twice (entry #${i}); each id must appear once.`);
+        throw new InvalidLogprobError(`position ${position}: ${which} top-K lists token id ${id} twice; each id must appear once.`);
       }
       if (id === token) tokenAt = i;
     }
@@ -410,68 +436,60 @@ export class TokenSignalComputer {
         if (!(r >= 1)) throw new InvalidLogprobError(`position ${position}: ${which} rank #${i} is ${r}; ranks are 1-based (vLLM's "rank")`);
       }
     }
+    const raw1 = this.raw;
+    let returned = 0;
+    let sumWV = 0;
+    let mass1 = 0;
+    if (wasm !== null) {
+      wasm.weigh(slot, n, vmax, invT, raw1);
+      M.w = wasm.weights(slot);
+      returned = wasm.returned;
+      sumWV = wasm.sumWV;
+      mass1 = wasm.mass1;
+    } else {
+      const w = M.w;
+      for (let i = n - 1; i >= 0; i--) {
+        const c = cs[i]!;
+        const wi = Math.exp((c - vmax) * invT);
+        w[i] = wi;
+        returned += wi;
+        sumWV += wi * c;
+        if (raw1) mass1 += Math.exp(c);
+      }
+    }
+    M.c = cs;
     M.vmax = vmax;
-    M.shift = vmax * this.invT;
+    M.shift = vmax * invT;
     M.descending = descending;
     M.canonical = canonical;
     M.min = min;
     M.minAt = minAt;
     M.second = second;
     M.tokenAt = tokenAt;
-  }
-
-  /**
-   * Second pass: w_i = exp((v_i − vmax)/T) and Σ exp(v_i), smallest term first for a sorted slice;
-   * then the normalizer: the returned part plus, for raw log-probs, the tail estimate.
-   */
-  private weigh(v: SliceView, M: ModelState, token: number, which: string, position: number): void {
-    const { logprobs, start, length: n } = v;
-    const { floorLogprob: floor, tailFraction, tailMassFloor } = this.opts;
-    const invT = this.invT;
-    if (M.w.length < n) M.w = new Float64Array(Math.max(n, M.w.length * 2));
-    const w = M.w;
-    const vmax = M.vmax;
-    let returned = 0;
-    if (!this.raw) {
-      let sumWV = 0;
-      for (let i = n - 1; i >= 0; i--) {
-        const raw = logprobs[start + i]!;
-        const c = raw > floor ? raw : floor;
-        const wi = Math.exp((c - vmax) * invT);
-        w[i] = wi;
-        returned += wi;
-        sumWV += wi * c;
-      }
-      M.sumWV = sumWV;
-      M.returned = returned;
+    M.returned = returned;
+    M.sumWV = sumWV;
+    if (!raw1) {
       M.tailMass = M.tailBound = M.tailEstimate = 0;
       M.logEstimate = -Infinity;
       M.logZ = M.shift + Math.log(returned);
       M.missing = floor;
       return;
     }
-    let mass1 = 0;
-    let sumWV = 0;
-    for (let i = n - 1; i >= 0; i--) {
-      const raw = logprobs[start + i]!;
-      const c = raw > floor ? raw : floor;
-      const wi = Math.exp((c - vmax) * invT);
-      w[i] = wi;
-      returned += wi;
-      sumWV += wi * c;
-      mass1 += Math.exp(c);
+    if (!descending) mass1 = this.sortedMass(v);
+    else if (wasm !== null && !(1 - mass1 >= EXACT_MASS_BELOW)) {
+      // A small unreturned mass 1 − Σp is ill-conditioned: Σp again with Math.exp, as the JavaScript path.
+      mass1 = 0;
+      for (let i = n - 1; i >= 0; i--) mass1 += Math.exp(cs[i]!);
     }
-    M.sumWV = sumWV;
-    if (!M.descending) mass1 = this.sortedMass(v);
     if (mass1 > 1 + this.opts.rawMassTolerance) {
       throw new InvalidLogprobError(
         `position ${position}: ${which} top-K probabilities sum to ${mass1.toFixed(6)} > 1, so these are not raw log-probs ` +
           `normalized over the full vocabulary; for processed log-probs set normalization: 'renormalizeTopK'.`,
       );
     }
-    M.returned = returned;
     M.mass1 = mass1;
     // The tail (truncatedTail.ts): m = 1 − Σp; p_b = min(smallest top-block p, m); q̂ = c·p_b.
+    const { tailFraction, tailMassFloor } = this.opts;
     let tailMass = Math.max(0, 1 - mass1);
     let bound = Math.min(Math.exp(Math.max(this.smallestTop(v, M, token), floor)), tailMass);
     if (tailMass < tailMassFloor) tailMass = bound = 0;
@@ -607,6 +625,13 @@ export class TokenSignalComputer {
     view.length = n;
     return view;
   }
+}
+
+/** The error for a slice's first entry that is not a log-probability. */
+function firstInvalid(logprobs: Float64Array, start: number, n: number, which: string, position: number): InvalidLogprobError {
+  let i = 0;
+  while (i < n - 1 && logprobs[start + i]! <= 1e-6) i++;
+  return invalidLogprob(which, i, logprobs[start + i]!, position);
 }
 
 function invalidLogprob(which: string, i: number, lp: number, position: number): InvalidLogprobError {
