@@ -45,6 +45,9 @@ export function vllmView(topK: number, ancestorTopK: number): (step: FullStep) =
   });
 }
 
+/** |G_cov| below this is rounding when the shares of positive and negative G_cov are counted. */
+const SIGN_EPS = 1e-9;
+
 /** Features of one rollout from the full distributions (the truth) and from what a client sees. */
 export interface RolloutFidelity {
   truth: RolloutSummary;
@@ -61,12 +64,12 @@ export interface TruncationFidelity {
     /** Share of positions with J > 0 in the truth and in the client's view. */
     positiveJTruth: number;
     positiveJSeen: number;
-    /** Share of positions with G_cov > 0 (coverage pressure alone) in the truth and in the view. */
+    /** Share of positions with G_cov > 1e-9 (coverage pressure alone; rounding excluded) in the truth and in the view. */
     positiveGcovTruth: number;
     positiveGcovSeen: number;
     /** Share of positions where J > 0 agrees. */
     positiveJAgreement: number;
-    /** Positions with G_cov < 0 in the truth, and the share of them also negative in the view. */
+    /** Positions with G_cov < −1e-9 in the truth, and the share of them negative in the view. */
     negativeGcovTruth: number;
     negativeGcovKept: number;
     /** Positions where the truth falls outside the view's [low, high] bound (Δpath or G_cov); 0 when the bounds hold. */
@@ -122,9 +125,9 @@ export function compareTruncation(
       if (tr.j > 0) posTruth++;
       if (se.j > 0) posSeen++;
       if (tr.j > 0 === se.j > 0) agree++;
-      if (tr.gcov > 0) gTruth++;
-      if (se.gcov > 0) gSeen++;
-      if (tr.gcov < 0) {
+      if (tr.gcov > SIGN_EPS) gTruth++;
+      if (se.gcov > SIGN_EPS) gSeen++;
+      if (tr.gcov < -SIGN_EPS) {
         negTruth++;
         if (se.gcov < 0) negKept++;
       }
