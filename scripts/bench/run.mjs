@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { featureBenchmarks } from './features.mjs';
 import { L, makePool, P, STRIDE } from './pool.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,51 +36,6 @@ const parts = {
     }
     const dt = (performance.now() - t0) / 1000;
     emit({ bench: 'features-streaming', positions: n, seconds: +dt.toFixed(3), positions_per_s: Math.round(n / dt), peak_rss_mb: peakMb(), checksum, checksum_at_2m: checksumAt2m });
-  },
-
-  /** The same math written the simple way: per-token objects, Maps, the whole trace held. */
-  async 'features-objects'(n = 2_000_000) {
-    const pool = makePool().map((p) => ({
-      token: p.token,
-      s: Array.from(p.specialist.ids, (id, i) => ({ id, logprob: p.specialist.logprobs[i] })),
-      a: Array.from(p.ancestor.ids, (id, i) => ({ id, logprob: p.ancestor.logprobs[i] })),
-    }));
-    const T = 0.6, FLOOR = -1000, EPS = 1e-8, KCOV = 20, W = 8;
-    const tempered = (list) => {
-      const z = list.map((e) => Math.max(e.logprob, FLOOR) / T);
-      const m = Math.max(...z);
-      const lse = m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0));
-      return new Map(list.map((e, i) => [e.id, { lp: Math.max(e.logprob, FLOOR), logp: z[i] - lse, p: Math.exp(z[i] - lse) }]));
-    };
-    let checksum = 0;
-    const t0 = performance.now();
-    let trace = [];
-    for (let i = 0; i < n; i++) {
-      const pos = pool[(i * STRIDE) % P];
-      const S = tempered(pos.s);
-      const A = tempered(pos.a);
-      const floorS = FLOOR / T - Math.log([...S.values()].reduce((s, v) => s + Math.exp(v.lp / T), 0));
-      const floorA = FLOOR / T - Math.log([...A.values()].reduce((s, v) => s + Math.exp(v.lp / T), 0));
-      const delta = (S.get(pos.token)?.logp ?? floorS) - (A.get(pos.token)?.logp ?? floorA);
-      const cov = [...pos.a].sort((x, y) => y.logprob - x.logprob).slice(0, KCOV);
-      const massA = cov.reduce((s, e) => s + A.get(e.id).p, 0);
-      const massS = cov.reduce((s, e) => s + (S.get(e.id)?.p ?? 0), 0);
-      const gcov = Math.log((massA + EPS) / (massS + EPS));
-      const mean = [...S.values()].reduce((s, v) => s + v.p * v.lp, 0);
-      const variance = [...S.values()].reduce((s, v) => s + v.p * (v.lp - mean) ** 2, 0);
-      trace.push({ j: Math.max(0, delta) + Math.max(0, gcov), variance });
-      if (trace.length === L) {
-        const js = trace.map((t) => t.j);
-        const maxJ = Math.max(...js);
-        const meanJ = js.reduce((a, b) => a + b, 0) / L;
-        const jStar = js.indexOf(maxJ);
-        const win = trace.slice(Math.max(0, jStar - W), jStar + W + 1);
-        checksum += js.filter((j) => j > 0).length / L + Math.log10(Math.max(maxJ, 1e-8) / Math.max(meanJ, EPS)) + Math.log10(Math.max(win.reduce((s, t) => s + t.variance, 0) / win.length, 1e-8));
-        trace = [];
-      }
-    }
-    const dt = (performance.now() - t0) / 1000;
-    emit({ bench: 'features-objects', positions: n, seconds: +dt.toFixed(3), positions_per_s: Math.round(n / dt), peak_rss_mb: peakMb(), checksum });
   },
 
   async capture() {
@@ -191,27 +147,21 @@ async function main() {
     for (const l of r.stdout.trim().split('\n')) lines.push(JSON.parse(l));
   };
   runPart('features-streaming');
-  runPart('features-objects');
-  process.stderr.write('bench: features-numpy…\n');
-  const py = spawnSync('python3', [join(ROOT, 'scripts/bench/features_numpy.py'), '2000000'], { encoding: 'utf8' });
-  if (py.status === 0) lines.push(JSON.parse(py.stdout.trim()));
-  else lines.push({ bench: 'features-numpy', skipped: `python3 with numpy not available here (${(py.stderr || '').trim().split('\n').at(-1)})` });
+  // TypeScript (object steps, flat arrays) against numpy float64/float32, interleaved rounds (features.mjs).
+  lines.push(...featureBenchmarks({ positions: 2_000_000, rounds: 3, log: (m) => process.stderr.write(m + '\n') }));
   runPart('capture');
   runPart('overhead');
   runPart('report-gate');
 
   const get = (b) => lines.filter((l) => l.bench === b);
   const [ours] = get('features-streaming');
-  const [simple] = get('features-objects');
-  const [np] = get('features-numpy');
   const rows = [['benchmark', 'figure', 'target']];
-  rows.push(['features (streaming, K=100+20)', `${ours.positions_per_s.toLocaleString('en')} positions/s over ${ours.positions.toLocaleString('en')}; peak ${ours.peak_rss_mb} MB`, '']);
-  rows.push(['features (per-token objects)', `${simple.positions_per_s.toLocaleString('en')} positions/s over ${simple.positions.toLocaleString('en')}; peak ${simple.peak_rss_mb} MB; streaming is ${(ours.positions_per_s / simple.positions_per_s).toFixed(1)}x`, '']);
-  if (np.positions_per_s) {
-    const agree = (x, y) => Math.abs(x - y) <= 1e-9 * Math.abs(y);
-    const same = agree(ours.checksum_at_2m, np.checksum) && agree(simple.checksum, np.checksum);
-    rows.push(['features (numpy, vectorized)', `${np.positions_per_s.toLocaleString('en')} positions/s over ${np.positions.toLocaleString('en')}; peak ${np.peak_rss_mb} MB; streaming/numpy = ${(ours.positions_per_s / np.positions_per_s).toFixed(2)}; checksums over the first 2M positions ${same ? 'agree (same math)' : `DIFFER: ${ours.checksum_at_2m} / ${simple.checksum} / ${np.checksum}`}`, 'within numpy']);
-  } else rows.push(['features (numpy, vectorized)', np.skipped, 'within numpy']);
+  rows.push(['features (streaming, K=100+20)', `${ours.positions_per_s.toLocaleString('en')} positions/s over ${ours.positions.toLocaleString('en')} (object steps); peak ${ours.peak_rss_mb} MB`, '']);
+  const feat = Object.fromEntries(get('features').map((f) => [f.kind, f]));
+  const [ratios] = get('features-ratios');
+  const [sums] = get('features-checksums');
+  const rate = (k) => (feat[k] ? `${feat[k].positions_per_s.toLocaleString('en')}/s (${feat[k].positions_per_cpu_s.toLocaleString('en')}/CPU-s)` : 'skipped');
+  rows.push(['features, TS vs numpy (2M, median of 3)', `flat arrays ${rate('ts-flat')}; object steps ${rate('ts-steps')}; numpy float64 ${rate('numpy-float64')}, float32 ${rate('numpy-float32')}; flat/numpy64 = ${ratios.flat_over_numpy64}x (CPU ${ratios.flat_over_numpy64_cpu}x); checksums: TS = numpy64 ${sums.ts_agrees_numpy64_1e9 ? 'agree' : 'DIFFER'}, Part-1 pin ${sums.ts_matches_part1_pin_1e12 === true ? 'holds' : sums.ts_matches_part1_pin_1e12}`, '>= 1.0x numpy float64 (target 1.5x)']);
   const [cap] = get('capture');
   rows.push(['capture K=16, 50 ms/request', `ours ${cap.ours_sampling_ms} ms sampling, ${cap.ours_with_ancestor_ms} ms with ancestor; one call ${cap.one_call_ms} ms (${cap.ratio_to_one_call}x); sequential ${cap.sequential_ms} ms; promptfoo --repeat 16: ${cap.promptfoo_repeat16_j4_ms} ms (-j 4), ${cap.promptfoo_repeat16_j16_ms} ms (-j 16)`, '<= 1.5x one call']);
   const [ov] = get('plugin-overhead');

@@ -3,13 +3,48 @@
  * implementation; (ours) are this package's choices, justified where they are used.
  * Override any of them by passing a partial object to the function that takes it.
  */
+/** How returned log-probs are normalized: see DEFAULTS.normalization. */
+export type LogprobNormalization = 'fullVocabulary' | 'renormalizeTopK';
+
 export const DEFAULTS = Object.freeze({
   /** Sampling / scoring temperature T (ref 0.6). */
   temperature: 0.6,
-  /** Specialist top-K log-probs per position (ref 100). */
-  topK: 100,
-  /** Size of the ancestor's top-k set used for coverage G_cov (ref 20). */
+  /**
+   * Specialist top-K log-probs per position (ref 100; ours 20: a default vLLM server refuses more
+   * than 20, `--max-logprobs`). With raw log-probs the features need no more (see kCov).
+   */
+  topK: 20,
+  /** Ancestor top-K log-probs per position (ref 100; ours 20, the default server's maximum). */
+  ancestorTopK: 20,
+  /**
+   * Size of the ancestor's top-k set A_t used for coverage G_cov (ref 20). With K_A = k_cov the
+   * features are only non-degenerate because of `normalization: 'fullVocabulary'`.
+   */
   kCov: 20,
+  /**
+   * How returned log-probs are read (ours). 'fullVocabulary': raw, temperature 1, normalized over
+   * the full vocabulary (vLLM V1's default `raw_logprobs`, the simulator): the unreturned mass is
+   * known and p^T uses the full normalizer. 'renormalizeTopK': log-probs that are not raw
+   * (processed, or already renormalized): renormalize over the returned top-K, as the reference
+   * implementation does.
+   */
+  normalization: 'fullVocabulary' as LogprobNormalization,
+  /**
+   * c: an unreturned token's probability is estimated as c·p_b, p_b the most it can be (the
+   * smallest returned probability, capped by the unreturned mass). Ours: ½, the middle of what
+   * is possible; exact at T = 1 for the normalizer, inside method.md's bound at T < 1.
+   */
+  tailFraction: 0.5,
+  /** Unreturned mass 1 − Σ exp(lp) below this is float summation rounding: no tail (ours). */
+  tailMassFloor: 1e-12,
+  /** Raw top-K probabilities summing above 1 + this are refused as not raw (ours; float32 log-probs stay well inside). */
+  rawMassTolerance: 1e-3,
+  /**
+   * τ: a positive part of J counts only above τ·max(1, |a|, |b|), a and b the two logs whose
+   * difference it is (ours). Float64 rounding of these differences is ~1e-15 of the magnitudes;
+   * 1e-12 leaves a 100× margin and is far below any demotion that matters.
+   */
+  jTolerance: 1e-12,
   /** Junction half-window w for logit dispersion, positions [j*−w, j*+w] (ref example 8). */
   junctionWindow: 8,
   /** Specialist weight α in the steering mixes (ref 0.7). */

@@ -9,6 +9,7 @@ import {
   type TokenStep,
 } from '../../src/core/index.js';
 import { HAND, HAND_J, handTrace } from './handTrace.js';
+import { rawStep } from './sliceArbitraries.js';
 
 const opts = { temperature: 0.5, kCov: 2 };
 
@@ -74,6 +75,18 @@ describe('per-rollout features on the hand-worked trace', () => {
     const vars = [HAND.var0, HAND.var1, HAND.var2];
     expect(s.dispersionAtMinConfidence).toBeCloseTo(Math.log10((vars[lowest]! + vars[lowest + 1]!) / 2), 10);
   });
+
+  it('a trace shorter than the confidence window is one window: its mean confidence and mean logit_var', () => {
+    const s = summarizeRollout(handTrace(), { ...opts, confidenceWindow: 16, confidenceTopK: 3 });
+    const ln = Math.log;
+    const conf = [
+      -(ln(0.6) + ln(0.3) + ln(0.1)) / 3,
+      -(ln(0.5) + ln(0.25) + ln(0.25)) / 3,
+      -(ln(0.9) + ln(0.05) + ln(0.05)) / 3,
+    ];
+    expect(s.minWindowConfidence).toBeCloseTo((conf[0]! + conf[1]! + conf[2]!) / 3, 12);
+    expect(s.dispersionAtMinConfidence).toBeCloseTo(Math.log10((HAND.var0 + HAND.var1 + HAND.var2) / 3), 12);
+  });
 });
 
 /** The simple (batch) way: per-token signals into arrays, then the formulas of method.md. */
@@ -101,10 +114,7 @@ function batchFeatures(steps: TokenStep[], w: number) {
   };
 }
 
-const topK = fc
-  .uniqueArray(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 6 })
-  .chain((ids) => fc.record({ ids: fc.constant(ids), logprobs: fc.array(fc.double({ min: -12, max: 0, noNaN: true }), { minLength: ids.length, maxLength: ids.length }) }));
-const step: fc.Arbitrary<TokenStep> = fc.record({ token: fc.integer({ min: 0, max: 30 }), specialist: topK, ancestor: topK });
+const step: fc.Arbitrary<TokenStep> = rawStep({ maxEntries: 6, maxId: 30 }) as fc.Arbitrary<TokenStep>;
 
 describe('streaming accumulator = batch computation (property)', () => {
   it('matches for random traces and windows', () => {

@@ -37,6 +37,11 @@ export class RingBuffer {
     }
   }
 
+  /** Empties the window. */
+  clear(): void {
+    this.next = this.count = this.total = this.sinceResum = 0;
+  }
+
   sum(): number {
     return this.total;
   }

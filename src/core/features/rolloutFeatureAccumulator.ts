@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../defaults.js';
 import type { RolloutSummary } from '../contracts/rollout.js';
-import { type StepInput, TokenSignalComputer, type TokenSignalOptions } from '../tokens/tokenSignals.js';
+import { type SliceView, type StepInput, TokenSignalComputer, tokenSignalDefaults, type TokenSignalOptions, type TokenSignals } from '../tokens/tokenSignals.js';
+import { checkFlatTrace, type FlatTrace } from './flatTrace.js';
 import { RingBuffer } from './ringBuffer.js';
 
 export interface RolloutFeatureOptions extends TokenSignalOptions {
@@ -14,11 +15,7 @@ export interface RolloutFeatureOptions extends TokenSignalOptions {
 
 export function rolloutFeatureDefaults(): RolloutFeatureOptions {
   return {
-    temperature: DEFAULTS.temperature,
-    kCov: DEFAULTS.kCov,
-    floorLogprob: DEFAULTS.floorLogprob,
-    epsilon: DEFAULTS.epsilon,
-    confidenceTopK: DEFAULTS.confidenceTopK,
+    ...tokenSignalDefaults(),
     junctionWindow: DEFAULTS.junctionWindow,
     confidenceWindow: DEFAULTS.confidenceWindow,
     logFloor: DEFAULTS.logFloor,
@@ -42,6 +39,8 @@ export function rolloutFeatureDefaults(): RolloutFeatureOptions {
 export class RolloutFeatureAccumulator {
   private readonly opts: RolloutFeatureOptions;
   private readonly signals: TokenSignalComputer;
+  private readonly sView: SliceView = { ids: new Int32Array(0), logprobs: new Float64Array(0), ranks: null, start: 0, length: 0 };
+  private readonly aView: SliceView = { ids: new Int32Array(0), logprobs: new Float64Array(0), ranks: null, start: 0, length: 0 };
 
   private position = 0;
   private scored = 0;
@@ -83,14 +82,76 @@ export class RolloutFeatureAccumulator {
     this.confVarWindow = new RingBuffer(confidenceWindow);
   }
 
+  /** Starts a new rollout, keeping the options and the scratch space. */
+  reset(): this {
+    this.position = this.scored = this.paired = this.skipped = 0;
+    this.sumJ = this.positiveJ = this.sumDelta = this.sumGcov = this.sumKl = 0;
+    this.maxJ = -Infinity;
+    this.junctionPosition = null;
+    this.recentVar.clear();
+    this.junctionVarSum = this.junctionVarCount = this.junctionPending = 0;
+    this.sumEntropy = this.sumLogprob = 0;
+    this.confWindow.clear();
+    this.confVarWindow.clear();
+    this.minWindowConfidence = Infinity;
+    this.varAtMinConfidence = NaN;
+    return this;
+  }
+
+  /**
+   * Adds positions [from, to) of a flat trace (flatTrace.ts), read in place: no object per
+   * position. Positions without specialist entries are skipped as padding.
+   */
+  pushFlat(trace: FlatTrace, from = 0, to = trace.tokens.length): this {
+    const n = checkFlatTrace(trace);
+    if (!(from >= 0 && to <= n && from <= to)) throw new RangeError(`positions [${from}, ${to}) are outside the trace's ${n} positions`);
+    const { specialist: sf, ancestor: af, tokens } = trace;
+    const s = this.sView;
+    const a = this.aView;
+    s.ids = sf.ids;
+    s.logprobs = sf.logprobs;
+    s.ranks = sf.ranks ?? null;
+    if (af) {
+      a.ids = af.ids;
+      a.logprobs = af.logprobs;
+      a.ranks = af.ranks ?? null;
+    }
+    const so = sf.offsets;
+    const ao = af?.offsets;
+    for (let t = from; t < to; t++) {
+      s.start = so[t]!;
+      s.length = so[t + 1]! - s.start;
+      if (s.length === 0) {
+        this.pushSignals(null);
+        continue;
+      }
+      let ancestor: typeof a | null = null;
+      if (ao) {
+        a.start = ao[t]!;
+        a.length = ao[t + 1]! - a.start;
+        if (a.length > 0) ancestor = a;
+      }
+      this.pushSignals(this.signals.computeAt(s, ancestor, tokens[t]!, this.position));
+    }
+    return this;
+  }
+
   /** Adds the next position of the rollout. */
   push(step: StepInput): this {
+    if (step.specialist.ids.length === 0) return this.pushSignals(null);
+    return this.pushSignals(this.signals.compute(step, this.position, false));
+  }
+
+  /**
+   * Adds the next position from signals computed elsewhere (with the same options), or null for
+   * a position without specialist scores (skipped, as padding).
+   */
+  pushSignals(sig: TokenSignals | null): this {
     const position = this.position++;
-    if (step.specialist.ids.length === 0) {
+    if (sig === null) {
       this.skipped++;
       return this;
     }
-    const sig = this.signals.compute(step, position);
     this.scored++;
     this.sumEntropy += sig.entropy;
     this.sumLogprob += sig.takenLogprob;
@@ -162,6 +223,11 @@ export class RolloutFeatureAccumulator {
       dispersionAtMinConfidence: this.scored > 0 ? log10Floored(this.varAtMinConfidence) : null,
     };
   }
+}
+
+/** The summary of a rollout given as a flat trace (flatTrace.ts). */
+export function summarizeFlatTrace(trace: FlatTrace, options: Partial<RolloutFeatureOptions> = {}): RolloutSummary {
+  return new RolloutFeatureAccumulator(options).pushFlat(trace).finish();
 }
 
 /** Convenience: the summary of a whole sequence (array or any iterable, e.g. a stream reader). */

@@ -1,10 +1,21 @@
-import { DEFAULTS } from '../defaults.js';
-import { logSumExpScaled } from './temperedLogProbs.js';
+import { DEFAULTS, type LogprobNormalization } from '../defaults.js';
+import { IdTable } from './idTable.js';
+import { missingHigh, tailContribution } from './truncatedTail.js';
+import { topEntries } from './topEntries.js';
+import { type WasmWeights, wasmWeights } from './wasmWeights.js';
 
-/** A top-K slice as parallel arrays (token ids, temperature-1 log-probs). */
+/**
+ * A top-K slice as parallel arrays: token ids, their temperature-1 log-probs and, optionally,
+ * each entry's 1-based rank in the full distribution (vLLM's `rank`). Any entry order.
+ */
 export interface TopKSlice {
   readonly ids: ArrayLike<number>;
   readonly logprobs: ArrayLike<number>;
+  /**
+   * vLLM's ranks. With them the top-k are the entries of rank ≤ k, so the actual token that vLLM
+   * adds at its true rank never counts as top-k; without them the k largest log-probs (ties by id).
+   */
+  readonly ranks?: ArrayLike<number> | undefined;
 }
 
 /** The inputs of one position. */
@@ -20,30 +31,63 @@ export interface TokenSignalOptions {
   floorLogprob: number;
   epsilon: number;
   confidenceTopK: number;
+  /** How to read the log-probs: raw full-vocabulary (vLLM V1 default) or renormalize over the top-K. */
+  normalization: LogprobNormalization;
+  /** c: an unreturned token's probability is estimated as c·p_b (see truncatedTail.ts). */
+  tailFraction: number;
+  /** Below this, the unreturned mass 1 − Σ exp(lp) is summation rounding and counts as none. */
+  tailMassFloor: number;
+  /** Raw log-probs whose probabilities sum above 1 + this are refused (they are not raw). */
+  rawMassTolerance: number;
+  /** τ: J's positive parts count only above τ·max(1, |operands|) (see TokenSignals.j). */
+  jTolerance: number;
+  /** Run the exp pass in WebAssembly SIMD where available (default); false: Math.exp in JavaScript. */
+  wasm?: boolean;
 }
 
 /**
  * Per-position signals (method.md, "Per-token signals"). The ancestor-based ones are NaN when
  * the position has no ancestor scores (`paired` is then false).
+ *
+ * With `normalization: 'fullVocabulary'` (default) every p^T uses the full normalizer
+ * Z_T = Σ_all p(y)^{1/T}: exact at T = 1, estimated inside its bound at T ≠ 1 from the returned
+ * mass (truncatedTail.ts), so the ancestor's coverage mass is < 1 even when it returned exactly
+ * its top-k_cov. A token missing from a slice gets the tail estimate q̂ (its probability is at most
+ * the smallest returned one and at most the unreturned mass). With `'renormalizeTopK'` (for
+ * log-probs that are not raw): p^T renormalized over the returned top-K, a missing token at
+ * `floorLogprob` (the reference implementation's behaviour, degenerate when K_A = k_cov).
+ * `…Low`/`…High` bound Δpath and G_cov over everything the truncation leaves unknown (equal to
+ * the point value under 'renormalizeTopK', which assumes nothing is unknown).
  */
 export interface TokenSignals {
   /** S and A both had scores here. */
   paired: boolean;
-  /** Δpath_t = log p_S^T(x_t) − log p_A^T(x_t). */
+  /** Δpath_t = log p_S^T(x_t) − log p_A^T(x_t); the taken token's returned log-prob is used as given. */
   deltaPath: number;
-  /** G_cov_t = log((Σ_{y∈A_t} p_A^T(y) + ε) / (Σ_{y∈A_t} p_S^T(y) + ε)), A_t = A's top-k_cov. */
+  deltaPathLow: number;
+  deltaPathHigh: number;
+  /**
+   * G_cov_t = log((Σ_{y∈A_t} p_A^T(y) + ε) / (Σ_{y∈A_t} p_S^T(y) + ε)), A_t = A's top-k_cov
+   * (rank ≤ k_cov with ranks); A_t tokens missing from S's slice count at S's tail estimate.
+   */
   gcov: number;
-  /** J_t = max(0, Δpath_t) + max(0, G_cov_t). */
+  gcovLow: number;
+  gcovHigh: number;
+  /**
+   * J_t = [Δpath_t]₊ + [G_cov_t]₊ where [v]₊ = v if v > τ·max(1, |a|, |b|) else 0, with a, b the
+   * two logs whose difference v is (log p_S^T(x), log p_A^T(x) for Δpath; log(mass + ε) of A and S
+   * for G_cov): float rounding (~1e-15 of those magnitudes) is never demotion pressure.
+   */
   j: number;
-  /** KL(p_S^T ‖ p_A^T) over S's top-K, clamped at 0. */
+  /** Σ_{y∈S's slice} p_S^T(y)·(log p_S^T(y) − log p_A^T(y)): the top-K part of KL(p_S^T ‖ p_A^T), clamped at 0. */
   kl: number;
-  /** Var_{y∼p_S^T}[lp_S(y)]: probability-weighted variance of S's (temperature-1) log-probs. */
+  /** Var_{y∼p̃_S^T}[lp_S(y)], p̃ renormalized over S's returned entries (method.md's definition). */
   logitVar: number;
-  /** H(p_S^T) over S's top-K, in nats. */
+  /** H(p̃_S^T) over S's returned entries, p̃ renormalized over them, in nats. */
   entropy: number;
   /** The taken token's temperature-1 log-prob under S (its lowest top-K log-prob if absent). */
   takenLogprob: number;
-  /** DeepConf token confidence: −mean of S's top-`confidenceTopK` temperature-1 log-probs. */
+  /** DeepConf token confidence: −mean of S's `confidenceTopK` largest temperature-1 log-probs. */
   confidence: number;
 }
 
@@ -54,6 +98,11 @@ export function tokenSignalDefaults(): TokenSignalOptions {
     floorLogprob: DEFAULTS.floorLogprob,
     epsilon: DEFAULTS.epsilon,
     confidenceTopK: DEFAULTS.confidenceTopK,
+    normalization: DEFAULTS.normalization,
+    tailFraction: DEFAULTS.tailFraction,
+    tailMassFloor: DEFAULTS.tailMassFloor,
+    rawMassTolerance: DEFAULTS.rawMassTolerance,
+    jTolerance: DEFAULTS.jTolerance,
   };
 }
 
@@ -62,59 +111,100 @@ export class InvalidLogprobError extends Error {
   override readonly name = 'InvalidLogprobError';
 }
 
-/**
- * A token-id → position index over one top-K slice, reset in O(1) by bumping a generation stamp
- * (no clearing, no Map): dense typed arrays grown to the largest id seen.
- */
-class SliceIndex {
-  private stamp = new Int32Array(1024);
-  private pos = new Int32Array(1024);
-  private generation = 0;
 
-  /** Indexes `ids` (the first occurrence of an id wins). */
-  load(ids: ArrayLike<number>): void {
-    this.generation++;
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const id = ids[i]!;
-      if (id >= this.stamp.length) this.grow(id);
-      this.stamp[id] = this.generation;
-      this.pos[id] = i;
-    }
-  }
-
-  /** Position of `id` in the loaded slice, or −1. */
-  get(id: number): number {
-    return id < this.stamp.length && this.stamp[id] === this.generation ? this.pos[id]! : -1;
-  }
-
-  private grow(id: number): void {
-    let n = this.stamp.length;
-    while (n <= id) n *= 2;
-    const stamp = new Int32Array(n);
-    stamp.set(this.stamp);
-    const pos = new Int32Array(n);
-    pos.set(this.pos);
-    this.stamp = stamp;
-    this.pos = pos;
-  }
+/** One model's slice at a position, as the kernel sees it: entries [start, start + length) of flat typed arrays. */
+export interface SliceView {
+  ids: Int32Array;
+  logprobs: Float64Array;
+  ranks: Int32Array | null;
+  start: number;
+  length: number;
 }
+
+/** What the kernel keeps of one model's slice for the signals (all sums scaled by exp(−shift)). */
+class ModelState {
+  /** vmax = max clamped log-prob; shift = vmax / T. */
+  vmax = 0;
+  shift = 0;
+  /** Σ_returned exp((v − vmax)/T). */
+  returned = 0;
+  /** Σ_returned exp((v − vmax)/T)·v, for the mean log-prob under p̃. */
+  sumWV = 0;
+  /** Σ_returned exp(v) (T = 1), for the unreturned mass. */
+  mass1 = 0;
+  /** Entries in raw log-prob descending order / canonical order (ties by id). */
+  descending = true;
+  canonical = true;
+  /** Smallest raw log-prob, its entry, and the next smallest value. */
+  min = Infinity;
+  minAt = -1;
+  second = Infinity;
+  /** Entry of the taken token, or −1. */
+  tokenAt = -1;
+  /** Tail model (fullVocabulary): mass m, bound p_b, log q̂; and its scaled contribution to Z. */
+  tailMass = 0;
+  tailBound = 0;
+  logEstimate = -Infinity;
+  tailEstimate = 0;
+  /** log Z_T and the T = 1 log-prob of a token missing from the slice. */
+  logZ = 0;
+  missing = 0;
+  /** Clamped log-probs c_i = max(lp_i, floor), and w_i = exp((c_i − vmax)/T), per entry (views into the WebAssembly memory on that path). */
+  c: Float64Array = new Float64Array(128);
+  w: Float64Array = new Float64Array(128);
+}
+
+/**
+ * Below this unreturned mass the kernel sums Σp with Math.exp even on the WebAssembly path: 1 − Σp
+ * loses relative precision as it shrinks, and there the 2-ulp exp would show (ours).
+ */
+const EXACT_MASS_BELOW = 1e-2;
 
 /**
  * Computes TokenSignals for one position at a time, reusing its scratch space so a whole trace
  * can be streamed with O(K) memory and no allocation per position. Not re-entrant: `compute`
  * returns the same object each call.
+ *
+ * One fused kernel over flat typed arrays does the work (`computeAt`): per slice one pass that
+ * validates, clamps and indexes the ids in an L1-sized table (duplicates refused), then the
+ * weights with two exps per entry, in WebAssembly SIMD where available (wasmWeights.ts: its exp
+ * is within 2 ulp of Math.exp; a small unreturned mass is re-summed with Math.exp), summed
+ * smallest term first for sorted slices so results do not depend on the entries' order; A's ids
+ * are matched against S's table once, which gives A_t's masses and KL's alignment without looking
+ * S's ids up in A; a last pass over S gives logit variance, entropy and KL together.
+ * `compute(step)` feeds object steps through the same kernel.
  */
 export class TokenSignalComputer {
   private readonly opts: TokenSignalOptions;
-  private readonly sIndex = new SliceIndex();
-  private readonly aIndex = new SliceIndex();
-  private logpS = new Float64Array(128);
-  private pS = new Float64Array(128);
+  private readonly raw: boolean;
+  private readonly invT: number;
+  /** The exp-heavy pass in WebAssembly SIMD where available. */
+  private readonly wasm: WasmWeights | null;
+  private readonly table = new IdTable(128);
+  private readonly aTable = new IdTable(32);
+  private readonly S = new ModelState();
+  private readonly A = new ModelState();
+  /** Per S entry: A's clamped log-prob for that token (A's missing value when A did not return it). */
+  private aOnS = new Float64Array(128);
+  private covFlags = new Uint8Array(128);
+  private cov = new Int32Array(128);
+  private terms = new Float64Array(128);
   private order: number[] = [];
+  private readonly sView: SliceView = { ids: new Int32Array(128), logprobs: new Float64Array(128), ranks: null, start: 0, length: 0 };
+  private readonly aView: SliceView = { ids: new Int32Array(128), logprobs: new Float64Array(128), ranks: null, start: 0, length: 0 };
+  /** Own copies of object slices that are not typed arrays (never the caller's arrays). */
+  private readonly sBuf = { ids: new Int32Array(128), logprobs: new Float64Array(128) };
+  private readonly aBuf = { ids: new Int32Array(128), logprobs: new Float64Array(128) };
+  private sRanksBuf = new Int32Array(128);
+  private aRanksBuf = new Int32Array(128);
   private readonly out: TokenSignals = {
     paired: false,
     deltaPath: NaN,
+    deltaPathLow: NaN,
+    deltaPathHigh: NaN,
     gcov: NaN,
+    gcovLow: NaN,
+    gcovHigh: NaN,
     j: NaN,
     kl: NaN,
     logitVar: NaN,
@@ -125,145 +215,428 @@ export class TokenSignalComputer {
 
   constructor(options: Partial<TokenSignalOptions> = {}) {
     this.opts = { ...tokenSignalDefaults(), ...options };
-    if (!(this.opts.temperature > 0)) throw new RangeError(`temperature must be > 0, got ${this.opts.temperature}`);
-    if (!(this.opts.kCov >= 1)) throw new RangeError(`kCov must be ≥ 1, got ${this.opts.kCov}`);
+    const o = this.opts;
+    if (!(o.temperature > 0)) throw new RangeError(`temperature must be > 0, got ${o.temperature}`);
+    if (!(o.kCov >= 1)) throw new RangeError(`kCov must be ≥ 1, got ${o.kCov}`);
+    if (o.normalization !== 'fullVocabulary' && o.normalization !== 'renormalizeTopK') {
+      throw new RangeError(`normalization must be 'fullVocabulary' (raw log-probs, vLLM's default) or 'renormalizeTopK' (processed log-probs), got ${String(o.normalization)}`);
+    }
+    if (!(o.tailFraction > 0 && o.tailFraction <= 1)) throw new RangeError(`tailFraction must be in (0, 1], got ${o.tailFraction}`);
+    if (!(o.jTolerance >= 0)) throw new RangeError(`jTolerance must be ≥ 0, got ${o.jTolerance}`);
+    this.raw = o.normalization === 'fullVocabulary';
+    this.invT = 1 / o.temperature;
+    this.wasm = o.wasm === false ? null : wasmWeights;
   }
 
-  /** Signals of one position; throws InvalidLogprobError on NaN or positive log-probs. */
-  compute(step: StepInput, position = 0): TokenSignals {
-    const { temperature: T, floorLogprob: floor } = this.opts;
-    const s = step.specialist;
+  get options(): Readonly<TokenSignalOptions> {
+    return this.opts;
+  }
+
+  /**
+   * Signals of one position, with the bounds of Δpath and G_cov (unless `bounds` is false: then
+   * they are NaN, and a little time is saved); throws InvalidLogprobError on
+   * NaN or positive log-probs, duplicate ids, bad ranks, or raw log-probs summing above 1.
+   */
+  compute(step: StepInput, position = 0, bounds = true): TokenSignals {
+    const s = this.load(step.specialist, this.sView, 'specialist', position, false);
+    const a = step.ancestor && step.ancestor.ids.length > 0 ? this.load(step.ancestor, this.aView, 'ancestor', position, true) : null;
+    return this.computeAt(s, a, step.token, position, bounds);
+  }
+
+  /**
+   * The kernel: signals of one position from flat slices (`a` null: no ancestor scores). Bounds
+   * (…Low/…High) only when `bounds`; otherwise they are left NaN.
+   */
+  computeAt(s: SliceView, a: SliceView | null, token: number, position: number, bounds = false): TokenSignals {
+    const { floorLogprob: floor } = this.opts;
+    const invT = this.invT;
     const out = this.out;
-    const K = checkSlice(s, 'specialist', position);
-    if (this.logpS.length < K) {
-      this.logpS = new Float64Array(Math.max(K, this.logpS.length * 2));
-      this.pS = new Float64Array(this.logpS.length);
-    }
-    const logpS = this.logpS;
-    const pS = this.pS;
+    const K = s.length;
+    const S = this.S;
+    this.wasm?.reserve(a === null ? K : Math.max(K, a.length));
+    this.scanAndWeigh(s, S, 0, this.table, token, 'specialist', position);
+    const ws = S.w;
+    const lps = s.logprobs;
+    const s0 = s.start;
+    const R = S.returned;
+    const invR = 1 / R;
+    const logR = Math.log(R);
+    const mean = S.sumWV * invR;
+    const minClamped = S.min > floor ? S.min : floor;
+    out.takenLogprob = S.tokenAt >= 0 ? Math.max(lps[s0 + S.tokenAt]!, floor) : K > 0 ? minClamped : floor;
+    out.confidence = -this.meanOfLargest(s, S.descending, this.opts.confidenceTopK);
 
-    // Tempered distribution over the top-K with one exp per entry: w = exp(lp/T − max), p = w/Σw.
-    let max = -Infinity;
-    let sorted = true;
-    let minLp = Infinity;
-    for (let i = 0; i < K; i++) {
-      const lp = Math.max(s.logprobs[i]!, floor);
-      if (lp / T > max) max = lp / T;
-      if (i > 0 && s.logprobs[i]! > s.logprobs[i - 1]!) sorted = false;
-      if (lp < minLp) minLp = lp;
-    }
-    let total = 0;
-    for (let i = 0; i < K; i++) total += pS[i] = Math.exp(Math.max(s.logprobs[i]!, floor) / T - max);
-    const lseS = max + Math.log(total);
-    let entropy = 0;
-    let mean = 0;
-    for (let i = 0; i < K; i++) {
-      const lp = Math.max(s.logprobs[i]!, floor);
-      const p = (pS[i]! /= total);
-      const logp = (logpS[i] = lp / T - lseS);
-      if (p > 0) entropy -= p * logp;
-      mean += p * lp;
-    }
-    let variance = 0;
-    for (let i = 0; i < K; i++) {
-      const d = Math.max(s.logprobs[i]!, floor) - mean;
-      variance += pS[i]! * d * d;
-    }
-    this.sIndex.load(s.ids);
-    const sTaken = this.sIndex.get(step.token);
-    out.entropy = entropy;
-    out.logitVar = variance;
-    out.takenLogprob = sTaken >= 0 ? Math.max(s.logprobs[sTaken]!, floor) : K > 0 ? minLp : floor;
-    out.confidence = -this.meanOfLargest(s.logprobs, K, sorted, this.opts.confidenceTopK, floor);
-
-    const a = step.ancestor;
-    if (!a || a.ids.length === 0) {
+    if (a === null || a.length === 0) {
+      // Entropy and logit variance over S's returned entries, renormalized over them (method.md).
+      let variance = 0;
+      let entropy = 0;
+      const cs = S.c;
+      for (let i = 0; i < K; i++) {
+        const v = cs[i]!;
+        const p = ws[i]! * invR;
+        const d = v - mean;
+        variance += p * d * d;
+        if (p > 0) entropy -= p * ((v - S.vmax) * invT - logR);
+      }
+      out.entropy = entropy;
+      out.logitVar = variance;
       out.paired = false;
-      out.deltaPath = out.gcov = out.j = out.kl = NaN;
+      out.deltaPath = out.deltaPathLow = out.deltaPathHigh = NaN;
+      out.gcov = out.gcovLow = out.gcovHigh = out.j = out.kl = NaN;
       return out;
     }
-    const KA = checkSlice(a, 'ancestor', position);
-    const lseA = logSumExpScaled(a.logprobs, T, floor);
-    this.aIndex.load(a.ids);
-    const logpAof = (id: number): number => {
-      const i = this.aIndex.get(id);
-      return (i < 0 ? floor : Math.max(a.logprobs[i]!, floor)) / T - lseA;
-    };
-    const floorS = floor / T - lseS;
+    const A = this.A;
+    const KA = a.length;
+    this.scanAndWeigh(a, A, 1, this.aTable, token, 'ancestor', position);
+    const wa = A.w;
+    const alps = a.logprobs;
+    const a0 = a.start;
 
-    const deltaPath = (sTaken >= 0 ? logpS[sTaken]! : floorS) - logpAof(step.token);
+    // Δpath from each model's log p^T of the taken token.
+    const lxS = S.tokenAt >= 0 ? Math.max(lps[s0 + S.tokenAt]!, floor) : S.missing;
+    const lxA = A.tokenAt >= 0 ? Math.max(alps[a0 + A.tokenAt]!, floor) : A.missing;
+    const logpSx = lxS * invT - S.logZ;
+    const logpAx = lxA * invT - A.logZ;
+    const deltaPath = logpSx - logpAx;
 
-    // A_t: the ancestor's top-k_cov tokens by log-prob; S's mass on them from its top-K. Both masses
-    // use the same formula, exp(log p^T), so identical distributions give G_cov = 0 exactly (a
-    // rounding-level positive G_cov would count as J > 0 in spread).
-    let massA = 0;
-    let massS = 0;
-    const kCov = Math.min(this.opts.kCov, KA);
-    const cov = isSortedDescending(a.logprobs) ? null : this.topIndices(a.logprobs, kCov);
-    const pFloorS = Math.exp(floorS);
-    for (let c = 0; c < kCov; c++) {
-      const i = cov ? cov[c]! : c;
-      massA += Math.exp(Math.max(a.logprobs[i]!, floor) / T - lseA);
-      const j = this.sIndex.get(a.ids[i]!);
-      massS += j >= 0 ? Math.exp(logpS[j]!) : pFloorS;
+    // A_t and the coverage masses; each A id is matched in S's table once, which also gives KL.
+    if (this.aOnS.length < K) this.aOnS = new Float64Array(Math.max(K, this.aOnS.length * 2));
+    const aOnS = this.aOnS;
+    aOnS.fill(A.missing, 0, K);
+    const kCov = this.opts.kCov;
+    const allCov = a.ranks === null && KA <= kCov;
+    const firstCov = a.ranks === null && !allCov && A.canonical;
+    let flags: Uint8Array | null = null;
+    if (!allCov && !firstCov) {
+      if (this.covFlags.length < KA) {
+        this.covFlags = new Uint8Array(Math.max(KA, this.covFlags.length * 2));
+        this.cov = new Int32Array(this.covFlags.length);
+      }
+      flags = this.covFlags;
+      flags.fill(0, 0, KA);
+      const n = topEntries(a.ids.subarray(a0, a0 + KA), alps.subarray(a0, a0 + KA), a.ranks ? a.ranks.subarray(a0, a0 + KA) : undefined, kCov, this.cov);
+      for (let c = 0; c < n; c++) flags[this.cov[c]!] = 1;
+    }
+    const table = this.table;
+    const aIds = a.ids;
+    let cA = 0;
+    let cS = 0;
+    let missing = 0;
+    for (let j = 0; j < KA; j++) {
+      const idx = table.get(aIds[a0 + j]!);
+      const raw = alps[a0 + j]!;
+      if (idx >= 0) aOnS[idx] = raw > floor ? raw : floor;
+      if (allCov || (firstCov ? j < kCov : flags![j] === 1)) {
+        cA += wa[j]!;
+        if (idx >= 0) cS += ws[idx]!;
+        else missing++;
+      }
+    }
+    let missEst = 0;
+    if (!this.raw) missEst = missing * Math.exp(floor * invT - S.shift);
+    else if (missing > 0 && S.logEstimate > -Infinity) {
+      missEst = Math.exp(Math.log(Math.min(missing * Math.exp(S.logEstimate), S.tailMass)) + (invT - 1) * S.logEstimate - S.shift);
     }
     const eps = this.opts.epsilon;
-    const gcov = Math.log((massA + eps) / (massS + eps));
+    const zA = A.returned + A.tailEstimate;
+    const zS = R + S.tailEstimate;
+    const logMassA = Math.log(cA / zA + eps);
+    const logMassS = Math.log((cS + missEst) / zS + eps);
+    const gcov = logMassA - logMassS;
 
+    // One pass over S: logit variance and entropy over its returned entries renormalized over
+    // them (method.md), and the top-K part of KL(p_S^T ‖ p_A^T):
+    // Σ_i p_i((v_i − a_i)/T − log Z_S + log Z_A), p_i = w_i / Z_S.
+    const dZ = A.logZ - S.logZ;
+    let variance = 0;
+    let entropy = 0;
     let kl = 0;
+    const cs = S.c;
     for (let i = 0; i < K; i++) {
-      const p = pS[i]!;
-      if (p > 0) kl += p * (logpS[i]! - logpAof(s.ids[i]!));
+      const v = cs[i]!;
+      const w = ws[i]!;
+      const p = w * invR;
+      const d = v - mean;
+      variance += p * d * d;
+      entropy -= p * ((v - S.vmax) * invT - logR);
+      kl += w * ((v - aOnS[i]!) * invT + dZ);
     }
+    kl /= zS;
+    out.entropy = entropy;
+    out.logitVar = variance;
 
+    const tau = this.opts.jTolerance;
+    const dPos = deltaPath > tau * Math.max(1, Math.abs(logpSx), Math.abs(logpAx)) ? deltaPath : 0;
+    const gPos = gcov > tau * Math.max(1, Math.abs(logMassA), Math.abs(logMassS)) ? gcov : 0;
     out.paired = true;
     out.deltaPath = deltaPath;
     out.gcov = gcov;
-    out.j = Math.max(0, deltaPath) + Math.max(0, gcov);
-    out.kl = Math.max(0, kl);
+    out.j = dPos + gPos;
+    out.kl = kl > 0 ? kl : 0;
+    if (bounds) this.bounds(lxS, lxA, cA, cS, missing);
+    else out.deltaPathLow = out.deltaPathHigh = out.gcovLow = out.gcovHigh = NaN;
     return out;
   }
 
-  /** Indices of the k largest values of an unsorted slice. */
-  private topIndices(values: ArrayLike<number>, k: number): number[] {
-    const idx = this.order;
-    idx.length = values.length;
-    for (let i = 0; i < values.length; i++) idx[i] = i;
-    idx.sort((x, y) => values[y]! - values[x]!);
-    idx.length = k;
-    return idx;
-  }
-
-  private meanOfLargest(values: ArrayLike<number>, n: number, sorted: boolean, k: number, floor: number): number {
-    const m = Math.min(k, n);
-    if (m === 0) return NaN;
-    const top = sorted ? null : this.topIndices(values, m);
-    let sum = 0;
-    for (let i = 0; i < m; i++) sum += Math.max(values[top ? top[i]! : i]!, floor);
-    return sum / m;
-  }
-}
-
-/** Validates a slice and returns its length. */
-function checkSlice(slice: TopKSlice, which: string, position: number): number {
-  const n = slice.logprobs.length;
-  if (slice.ids.length !== n) {
-    throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${slice.ids.length} ids but ${n} log-probs`);
-  }
-  for (let i = 0; i < n; i++) {
-    const lp = slice.logprobs[i]!;
-    // NaN fails the comparison; −Infinity is a valid (zero-probability) log-prob, clamped to the floor.
-    if (!(lp <= 1e-6)) {
+  /**
+   * The pass over a slice, last entry first: validates log-probs (and ranks), clamps them at the
+   * floor into M.c, tracks the largest, the two smallest, the order and the taken token, and
+   * indexes the ids (duplicates refused). Then the weights w_i = exp((c_i − vmax)/T) with Σ w,
+   * Σ w·c and, for raw log-probs, Σ exp(c_i), summed last entry first (smallest term first for a
+   * sorted slice, so results do not depend on the entries' order): in WebAssembly SIMD where
+   * available (wasmWeights.ts), else with Math.exp. Then the normalizer: the returned part plus,
+   * for raw log-probs, the tail estimate.
+   */
+  private scanAndWeigh(v: SliceView, M: ModelState, slot: 0 | 1, table: IdTable, token: number, which: string, position: number): void {
+    const { ids, logprobs, start, length: n } = v;
+    const { floorLogprob: floor } = this.opts;
+    const invT = this.invT;
+    const wasm = this.wasm;
+    table.reset(n);
+    if (wasm === null && M.c.length < n) {
+      M.c = new Float64Array(Math.max(n, M.c.length * 2));
+      M.w = new Float64Array(M.c.length);
+    }
+    const cs = wasm === null ? M.c : wasm.input(slot);
+    let vmax = -Infinity;
+    let descending = true;
+    let canonical = true;
+    let next = -Infinity;
+    let nextId = 0;
+    let min = Infinity;
+    let minAt = -1;
+    let second = Infinity;
+    let tokenAt = -1;
+    for (let i = n - 1; i >= 0; i--) {
+      const raw = logprobs[start + i]!;
+      // NaN fails the comparison; −Infinity is a valid (zero-probability) log-prob, clamped to the floor.
+      if (!(raw <= 1e-6)) throw firstInvalid(logprobs, start, n, which, position);
+      const id = ids[start + i]!;
+      if (raw < next) descending = canonical = false;
+      else if (raw === next && id > nextId) canonical = false;
+      next = raw;
+      nextId = id;
+      if (raw <= min) {
+        second = min;
+        min = raw;
+        minAt = i;
+      } else if (raw < second) second = raw;
+      const c = raw > floor ? raw : floor;
+      cs[i] = c;
+      if (c > vmax) vmax = c;
+      if (!table.insert(id, i)) {
+        throw new InvalidLogprobError(`position ${position}: ${which} top-K lists token id ${id} twice; each id must appear once.`);
+      }
+      if (id === token) tokenAt = i;
+    }
+    const ranks = v.ranks;
+    if (ranks !== null) {
+      for (let i = 0; i < n; i++) {
+        const r = ranks[start + i]!;
+        if (!(r >= 1)) throw new InvalidLogprobError(`position ${position}: ${which} rank #${i} is ${r}; ranks are 1-based (vLLM's "rank")`);
+      }
+    }
+    const raw1 = this.raw;
+    let returned = 0;
+    let sumWV = 0;
+    let mass1 = 0;
+    if (wasm !== null) {
+      wasm.weigh(slot, n, vmax, invT, raw1);
+      M.w = wasm.weights(slot);
+      returned = wasm.returned;
+      sumWV = wasm.sumWV;
+      mass1 = wasm.mass1;
+    } else {
+      const w = M.w;
+      for (let i = n - 1; i >= 0; i--) {
+        const c = cs[i]!;
+        const wi = Math.exp((c - vmax) * invT);
+        w[i] = wi;
+        returned += wi;
+        sumWV += wi * c;
+        if (raw1) mass1 += Math.exp(c);
+      }
+    }
+    M.c = cs;
+    M.vmax = vmax;
+    M.shift = vmax * invT;
+    M.descending = descending;
+    M.canonical = canonical;
+    M.min = min;
+    M.minAt = minAt;
+    M.second = second;
+    M.tokenAt = tokenAt;
+    M.returned = returned;
+    M.sumWV = sumWV;
+    if (!raw1) {
+      M.tailMass = M.tailBound = M.tailEstimate = 0;
+      M.logEstimate = -Infinity;
+      M.logZ = M.shift + Math.log(returned);
+      M.missing = floor;
+      return;
+    }
+    if (!descending) mass1 = this.sortedMass(v);
+    else if (wasm !== null && !(1 - mass1 >= EXACT_MASS_BELOW)) {
+      // A small unreturned mass 1 − Σp is ill-conditioned: Σp again with Math.exp, as the JavaScript path.
+      mass1 = 0;
+      for (let i = n - 1; i >= 0; i--) mass1 += Math.exp(cs[i]!);
+    }
+    if (mass1 > 1 + this.opts.rawMassTolerance) {
       throw new InvalidLogprobError(
-        `position ${position}: ${which} log-prob #${i} is ${lp}; expected a finite value ≤ 0 (natural log). ` +
-          'Check the endpoint\'s logprobs output; values below the floor are clamped to it.',
+        `position ${position}: ${which} top-K probabilities sum to ${mass1.toFixed(6)} > 1, so these are not raw log-probs ` +
+          `normalized over the full vocabulary; for processed log-probs set normalization: 'renormalizeTopK'.`,
       );
     }
+    M.mass1 = mass1;
+    // The tail (truncatedTail.ts): m = 1 − Σp; p_b = min(smallest top-block p, m); q̂ = c·p_b.
+    const { tailFraction, tailMassFloor } = this.opts;
+    let tailMass = Math.max(0, 1 - mass1);
+    let bound = Math.min(Math.exp(Math.max(this.smallestTop(v, M, token), floor)), tailMass);
+    if (tailMass < tailMassFloor) tailMass = bound = 0;
+    const logEstimate = bound > 0 ? Math.log(tailFraction * bound) : -Infinity;
+    M.tailMass = tailMass;
+    M.tailBound = bound;
+    M.logEstimate = logEstimate;
+    M.tailEstimate = tailMass > 0 && bound > 0 ? Math.exp(Math.log(tailMass) + (invT - 1) * logEstimate - M.shift) : 0;
+    M.logZ = M.shift + Math.log(returned + M.tailEstimate);
+    M.missing = logEstimate > -Infinity ? Math.max(logEstimate, floor) : floor;
   }
-  return n;
+
+  /**
+   * The smallest raw log-prob of the slice's top block. With ranks, the entries of rank ≤ n (a
+   * larger rank marks a token the server appended from below its top-k); without, the taken
+   * token, when it is the unique smallest entry, may be such a token: the next smallest is used.
+   */
+  private smallestTop(v: SliceView, M: ModelState, token: number): number {
+    const { ids, logprobs, ranks, start, length: n } = v;
+    if (ranks !== null) {
+      let min = Infinity;
+      for (let i = 0; i < n; i++) if (ranks[start + i]! <= n && logprobs[start + i]! < min) min = logprobs[start + i]!;
+      return min === Infinity ? -Infinity : min;
+    }
+    if (n > 1 && ids[start + M.minAt] === token && M.second > M.min) return M.second;
+    return n > 0 ? M.min : -Infinity;
+  }
+
+  /** Σ exp(lp) summed smallest term first (an unsorted slice): independent of the entries' order. */
+  private sortedMass(v: SliceView): number {
+    const { logprobs, start, length: n } = v;
+    const floor = this.opts.floorLogprob;
+    if (this.terms.length < n) this.terms = new Float64Array(Math.max(n, this.terms.length * 2));
+    const terms = this.terms.subarray(0, n);
+    for (let i = 0; i < n; i++) terms[i] = Math.exp(Math.max(logprobs[start + i]!, floor));
+    terms.sort();
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += terms[i]!;
+    return sum;
+  }
+
+  /** Mean of the k largest clamped log-probs of S. */
+  private meanOfLargest(v: SliceView, descending: boolean, k: number): number {
+    const { logprobs, start, length: n } = v;
+    const floor = this.opts.floorLogprob;
+    const m = Math.min(k, n);
+    if (m === 0) return NaN;
+    let sum = 0;
+    if (m === n || descending) {
+      for (let i = 0; i < m; i++) {
+        const raw = logprobs[start + i]!;
+        sum += raw > floor ? raw : floor;
+      }
+      return sum / m;
+    }
+    const idx = this.order;
+    idx.length = n;
+    for (let i = 0; i < n; i++) idx[i] = i;
+    idx.sort((x, y) => logprobs[start + y]! - logprobs[start + x]!);
+    for (let i = 0; i < m; i++) sum += Math.max(logprobs[start + idx[i]!]!, floor);
+    return sum / m;
+  }
+
+  /** The bounds of Δpath and G_cov over what the truncation leaves unknown (TokenSignals). */
+  private bounds(lxS: number, lxA: number, cA: number, cS: number, missing: number): void {
+    const out = this.out;
+    const { S, A } = this;
+    const T = this.opts.temperature;
+    if (!this.raw) {
+      out.deltaPathLow = out.deltaPathHigh = out.deltaPath;
+      out.gcovLow = out.gcovHigh = out.gcov;
+      return;
+    }
+    const eps = this.opts.epsilon;
+    const floor = this.opts.floorLogprob;
+    const tailS = tailContribution({ mass: S.tailMass, bound: S.tailBound, logEstimate: S.logEstimate }, T, S.shift);
+    const tailA = tailContribution({ mass: A.tailMass, bound: A.tailBound, logEstimate: A.logEstimate }, T, A.shift);
+    const logZLow = (M: ModelState, t: { low: number }) => M.shift + Math.log(M.returned + t.low);
+    const logZHigh = (M: ModelState, t: { high: number }) => M.shift + Math.log(M.returned + t.high);
+    const missingHighLp = (M: ModelState) => (M.tailBound > 0 ? Math.max(Math.log(M.tailBound), floor) : floor);
+    const lxSHigh = S.tokenAt >= 0 ? lxS : missingHighLp(S);
+    const lxAHigh = A.tokenAt >= 0 ? lxA : missingHighLp(A);
+    const lxSLow = S.tokenAt >= 0 ? lxS : -Infinity;
+    const lxALow = A.tokenAt >= 0 ? lxA : -Infinity;
+    out.deltaPathLow = lxSLow / T - logZHigh(S, tailS) - (lxAHigh / T - logZLow(A, tailA));
+    out.deltaPathHigh = lxSHigh / T - logZLow(S, tailS) - (lxALow / T - logZHigh(A, tailA));
+    const missHigh = missingHigh(missing, { mass: S.tailMass, bound: S.tailBound, logEstimate: S.logEstimate }, T, S.shift);
+    const massALow = cA / (A.returned + tailA.high);
+    const massAHigh = cA / (A.returned + tailA.low);
+    const massSLow = cS / (S.returned + tailS.high);
+    const massSHigh = (cS + missHigh) / (S.returned + Math.max(tailS.low, missHigh));
+    out.gcovLow = Math.log(massALow + eps) - Math.log(massSHigh + eps);
+    out.gcovHigh = Math.log(massAHigh + eps) - Math.log(massSLow + eps);
+  }
+
+  /** An object slice as a kernel view: typed arrays are used in place, other arrays copied once. */
+  private load(slice: TopKSlice, view: SliceView, which: string, position: number, ancestor: boolean): SliceView {
+    const n = slice.logprobs.length;
+    if (slice.ids.length !== n) {
+      throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${slice.ids.length} ids but ${n} log-probs`);
+    }
+    const ranks = slice.ranks;
+    if (ranks && ranks.length !== n) {
+      throw new InvalidLogprobError(`position ${position}: ${which} top-K has ${ranks.length} ranks for ${n} log-probs; pass one rank per entry or none`);
+    }
+    if (slice.ids instanceof Int32Array && slice.logprobs instanceof Float64Array) {
+      view.ids = slice.ids;
+      view.logprobs = slice.logprobs;
+    } else {
+      const buf = ancestor ? this.aBuf : this.sBuf;
+      if (buf.ids.length < n) {
+        buf.ids = new Int32Array(Math.max(n, 2 * buf.ids.length));
+        buf.logprobs = new Float64Array(buf.ids.length);
+      }
+      for (let i = 0; i < n; i++) {
+        buf.ids[i] = slice.ids[i]!;
+        buf.logprobs[i] = slice.logprobs[i]!;
+      }
+      view.ids = buf.ids;
+      view.logprobs = buf.logprobs;
+    }
+    if (!ranks) view.ranks = null;
+    else if (ranks instanceof Int32Array) view.ranks = ranks;
+    else {
+      let buf = ancestor ? this.aRanksBuf : this.sRanksBuf;
+      if (buf.length < n) buf = new Int32Array(Math.max(n, 2 * buf.length));
+      for (let i = 0; i < n; i++) buf[i] = ranks[i]!;
+      if (ancestor) this.aRanksBuf = buf;
+      else this.sRanksBuf = buf;
+      view.ranks = buf;
+    }
+    view.start = 0;
+    view.length = n;
+    return view;
+  }
 }
 
-function isSortedDescending(values: ArrayLike<number>): boolean {
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[i - 1]!) return false;
-  return true;
+/** The error for a slice's first entry that is not a log-probability. */
+function firstInvalid(logprobs: Float64Array, start: number, n: number, which: string, position: number): InvalidLogprobError {
+  let i = 0;
+  while (i < n - 1 && logprobs[start + i]! <= 1e-6) i++;
+  return invalidLogprob(which, i, logprobs[start + i]!, position);
+}
+
+function invalidLogprob(which: string, i: number, lp: number, position: number): InvalidLogprobError {
+  return new InvalidLogprobError(
+    `position ${position}: ${which} log-prob #${i} is ${lp}; expected a finite value ≤ 0 (natural log). ` +
+      'Check the endpoint\'s logprobs output; values below the floor are clamped to it.',
+  );
 }

@@ -1,0 +1,178 @@
+// FROZEN: the Part-1 implementation (commit 7640ed1), kept as the oracle that pins the optimized
+// code to the same numbers (test/core/part1Pin.test.ts). Do not edit.
+import { DEFAULTS } from '../../../src/core/defaults.js';
+import type { RolloutSummary } from '../../../src/core/contracts/rollout.js';
+import { type StepInput, TokenSignalComputer, tokenSignalDefaults, type TokenSignalOptions, type TokenSignals } from './tokenSignals.js';
+import { RingBuffer } from './ringBuffer.js';
+
+export interface RolloutFeatureOptions extends TokenSignalOptions {
+  /** Junction half-window w: logit dispersion averages logit_var over paired positions [j*−w, j*+w]. */
+  junctionWindow: number;
+  /** Sliding window (positions) of the lowest-window confidence signal. */
+  confidenceWindow: number;
+  /** Floor under a mean variance or max J before log10. */
+  logFloor: number;
+}
+
+export function rolloutFeatureDefaults(): RolloutFeatureOptions {
+  return {
+    ...tokenSignalDefaults(),
+    junctionWindow: DEFAULTS.junctionWindow,
+    confidenceWindow: DEFAULTS.confidenceWindow,
+    logFloor: DEFAULTS.logFloor,
+  };
+}
+
+/**
+ * One pass over a rollout's token steps → its RolloutSummary, with O(K + w + W) memory: the
+ * steps are not kept. Positions without specialist scores are skipped (this trims trailing
+ * padding, as the reference does); positions without ancestor scores count only for the
+ * specialist-only signals.
+ *
+ * Per rollout (method.md): spread = #{t: J_t > 0} / n; concentration = log10(max J / max(mean J, ε));
+ * logit dispersion = log10(mean logit_var over [j*−w, j*+w]), j* = first argmax of J, the
+ * window clipped to the trace and counted in paired positions. Where the reference would take
+ * log10(0) (a trace with J ≡ 0, or a one-token top-K) we floor the argument at `logFloor` (ours).
+ *
+ * The junction window is kept online: a ring of the last w logit variances seeds the window
+ * when a new maximum of J appears, and the next w positions complete it.
+ */
+export class RolloutFeatureAccumulator {
+  private readonly opts: RolloutFeatureOptions;
+  private readonly signals: TokenSignalComputer;
+
+  private position = 0;
+  private scored = 0;
+  private paired = 0;
+  private skipped = 0;
+
+  private sumJ = 0;
+  private positiveJ = 0;
+  private sumDelta = 0;
+  private sumGcov = 0;
+  private sumKl = 0;
+  private maxJ = -Infinity;
+  private junctionPosition: number | null = null;
+
+  private readonly recentVar: RingBuffer;
+  private junctionVarSum = 0;
+  private junctionVarCount = 0;
+  private junctionPending = 0;
+
+  private sumEntropy = 0;
+  private sumLogprob = 0;
+  private readonly confWindow: RingBuffer;
+  private readonly confVarWindow: RingBuffer;
+  private minWindowConfidence = Infinity;
+  private varAtMinConfidence = NaN;
+
+  constructor(options: Partial<RolloutFeatureOptions> = {}) {
+    this.opts = { ...rolloutFeatureDefaults(), ...options };
+    const { junctionWindow, confidenceWindow } = this.opts;
+    if (!Number.isInteger(junctionWindow) || junctionWindow < 0) {
+      throw new RangeError(`junctionWindow must be a whole number ≥ 0, got ${junctionWindow}`);
+    }
+    if (!Number.isInteger(confidenceWindow) || confidenceWindow < 1) {
+      throw new RangeError(`confidenceWindow must be a whole number ≥ 1, got ${confidenceWindow}`);
+    }
+    this.signals = new TokenSignalComputer(this.opts);
+    this.recentVar = new RingBuffer(junctionWindow);
+    this.confWindow = new RingBuffer(confidenceWindow);
+    this.confVarWindow = new RingBuffer(confidenceWindow);
+  }
+
+  /** Adds the next position of the rollout. */
+  push(step: StepInput): this {
+    if (step.specialist.ids.length === 0) return this.pushSignals(null);
+    return this.pushSignals(this.signals.compute(step, this.position));
+  }
+
+  /**
+   * Adds the next position from signals computed elsewhere (with the same options), or null for
+   * a position without specialist scores (skipped, as padding).
+   */
+  pushSignals(sig: TokenSignals | null): this {
+    const position = this.position++;
+    if (sig === null) {
+      this.skipped++;
+      return this;
+    }
+    this.scored++;
+    this.sumEntropy += sig.entropy;
+    this.sumLogprob += sig.takenLogprob;
+    this.pushConfidence(sig.confidence, sig.logitVar);
+    if (sig.paired) this.pushPaired(sig.j, sig.deltaPath, sig.gcov, sig.kl, sig.logitVar, position);
+    return this;
+  }
+
+  private pushPaired(j: number, delta: number, gcov: number, kl: number, logitVar: number, position: number): void {
+    this.paired++;
+    this.sumJ += j;
+    if (j > 0) this.positiveJ++;
+    this.sumDelta += delta;
+    this.sumGcov += gcov;
+    this.sumKl += kl;
+    if (j > this.maxJ) {
+      // New junction: the window restarts from the last w variances and this one.
+      this.maxJ = j;
+      this.junctionPosition = position;
+      this.junctionVarSum = this.recentVar.sum() + logitVar;
+      this.junctionVarCount = this.recentVar.size + 1;
+      this.junctionPending = this.opts.junctionWindow;
+    } else if (this.junctionPending > 0) {
+      this.junctionVarSum += logitVar;
+      this.junctionVarCount++;
+      this.junctionPending--;
+    }
+    this.recentVar.push(logitVar);
+  }
+
+  private pushConfidence(confidence: number, logitVar: number): void {
+    this.confWindow.push(confidence);
+    this.confVarWindow.push(logitVar);
+    if (this.confWindow.isFull()) this.considerConfidenceWindow();
+  }
+
+  private considerConfidenceWindow(): void {
+    const mean = this.confWindow.sum() / this.confWindow.size;
+    if (mean < this.minWindowConfidence) {
+      this.minWindowConfidence = mean;
+      this.varAtMinConfidence = this.confVarWindow.sum() / this.confVarWindow.size;
+    }
+  }
+
+  /** The summary of everything pushed so far. */
+  finish(): RolloutSummary {
+    const { logFloor, epsilon } = this.opts;
+    // A trace shorter than the confidence window is one window.
+    if (this.scored > 0 && !this.confWindow.isFull()) this.considerConfidenceWindow();
+    const hasPairs = this.paired > 0;
+    const meanJ = hasPairs ? this.sumJ / this.paired : null;
+    const log10Floored = (x: number) => Math.log10(Math.max(x, logFloor));
+    return {
+      scoredPositions: this.scored,
+      pairedPositions: this.paired,
+      skippedPositions: this.skipped,
+      junction: hasPairs ? this.junctionPosition : null,
+      maxJ: hasPairs ? this.maxJ : null,
+      meanJ,
+      spread: hasPairs ? this.positiveJ / this.paired : null,
+      concentration: hasPairs ? log10Floored(this.maxJ) - Math.log10(Math.max(meanJ!, epsilon)) : null,
+      logitDispersion: hasPairs ? log10Floored(this.junctionVarSum / this.junctionVarCount) : null,
+      meanDeltaPath: hasPairs ? this.sumDelta / this.paired : null,
+      meanGcov: hasPairs ? this.sumGcov / this.paired : null,
+      meanKl: hasPairs ? this.sumKl / this.paired : null,
+      meanEntropy: this.scored > 0 ? this.sumEntropy / this.scored : null,
+      meanLogprob: this.scored > 0 ? this.sumLogprob / this.scored : null,
+      minWindowConfidence: this.scored > 0 ? this.minWindowConfidence : null,
+      dispersionAtMinConfidence: this.scored > 0 ? log10Floored(this.varAtMinConfidence) : null,
+    };
+  }
+}
+
+/** Convenience: the summary of a whole sequence (array or any iterable, e.g. a stream reader). */
+export function summarizeRollout(steps: Iterable<StepInput>, options: Partial<RolloutFeatureOptions> = {}): RolloutSummary {
+  const acc = new RolloutFeatureAccumulator(options);
+  for (const step of steps) acc.push(step);
+  return acc.finish();
+}

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { rolloutFeatureDefaults, summarizeRollout, type RolloutSummary, type StepInput } from '../../src/core/index.js';
+import { wasmWeights } from '../../src/core/tokens/wasmWeights.js';
+import { WEIGHTS_WASM_BASE64 } from '../../src/core/tokens/weightsWasm.js';
+import { compileWeights } from '../../scripts/build-wasm.mjs';
+import { L, makePool, P, STRIDE } from '../../scripts/bench/pool.mjs';
+import { rawSlice, rawStep } from './sliceArbitraries.js';
+
+/** Distance in units in the last place (of b). */
+function ulps(a: number, b: number): number {
+  const f = new Float64Array([b]);
+  const i = new BigInt64Array(f.buffer);
+  i[0]! += 1n;
+  return Math.abs(a - b) / (f[0]! - b);
+}
+
+describe('the WebAssembly weights pass', () => {
+  it('is available here (Node 20 has WebAssembly SIMD)', () => {
+    expect(wasmWeights).not.toBeNull();
+  });
+
+  it('ships the compilation of the committed weights.wat (scripts/build-wasm.mjs)', async () => {
+    expect(await compileWeights()).toBe(WEIGHTS_WASM_BASE64);
+  });
+
+  it('its exp is within 2 ulp of Math.exp over the arguments the kernel uses, and 0 below −745.2', () => {
+    let seed = 1;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+    const ranges: [number, number][] = [[-745, 0], [-40, 0], [-1, 1e-6], [-1e-9, 1e-9], [-708.5, -700]];
+    let worst = 0;
+    for (const [lo, hi] of ranges) {
+      const xs = Float64Array.from({ length: 200_000 }, () => lo + (hi - lo) * rnd());
+      const ys = wasmWeights!.exp(xs);
+      xs.forEach((x, i) => {
+        const want = Math.exp(x);
+        if (want > 1e-300) worst = Math.max(worst, ulps(ys[i]!, want));
+      });
+    }
+    expect(worst).toBeLessThanOrEqual(2);
+    expect(Array.from(wasmWeights!.exp(Float64Array.from([-745.3, -1000, -Infinity, 0])))).toEqual([0, 0, 0, 1]);
+  });
+
+  const same = (got: RolloutSummary, want: RolloutSummary, tol: number) => {
+    for (const k of Object.keys(want) as (keyof RolloutSummary)[]) {
+      const x = got[k];
+      const y = want[k];
+      if (!(x === y || (typeof x === 'number' && typeof y === 'number' && Math.abs(x - y) <= tol * Math.max(1, Math.abs(y))))) throw new Error(`${k}: ${x} vs ${y}`);
+    }
+  };
+
+  it('gives the summaries of the Math.exp path within 1e-13 (random traces, both normalizations; the bench pool)', () => {
+    const maybeStep: fc.Arbitrary<StepInput> = fc.oneof(
+      { weight: 8, arbitrary: rawStep({ maxEntries: 9 }) },
+      { weight: 1, arbitrary: rawSlice({ maxEntries: 9 }).map((specialist) => ({ token: specialist.ids[0]!, specialist })) },
+    );
+    fc.assert(
+      fc.property(fc.array(maybeStep, { minLength: 1, maxLength: 30 }), fc.constantFrom('fullVocabulary' as const, 'renormalizeTopK' as const), fc.constantFrom(0.6, 1, 1.4), (steps, normalization, temperature) => {
+        const opts = { ...rolloutFeatureDefaults(), normalization, temperature, kCov: 3, confidenceTopK: 3, confidenceWindow: 4 };
+        same(summarizeRollout(steps, opts), summarizeRollout(steps, { ...opts, wasm: false }), 1e-13);
+      }),
+      { numRuns: 400, seed: 51 },
+    );
+    const pool = makePool();
+    for (let r = 0; r < 5; r++) {
+      const steps = Array.from({ length: L }, (_, t) => pool[((r * L + t) * STRIDE) % P]!);
+      same(summarizeRollout(steps), summarizeRollout(steps, { wasm: false }), 1e-13);
+    }
+  });
+});
