@@ -29,8 +29,12 @@ describe('promptfoo Node API evaluate()', () => {
     const results = (await summary.toEvaluateSummary()).results as any[];
     expect(results).toHaveLength(2);
     for (const r of results) {
-      expect(r.namedScores.pass_rate).toBeGreaterThanOrEqual(0);
-      expect(r.metadata.regime).toBeDefined();
+      // pass_rate is the share of the row's rollouts whose answer is the expected one.
+      const rollouts = r.response.metadata.recoverability.rollouts as { answer: string | null }[];
+      expect(rollouts).toHaveLength(6);
+      expect(r.namedScores.pass_rate).toBe(rollouts.filter((x) => Number(x.answer) === Number(r.vars.answer)).length / 6);
+      expect(['solved', 'resample', 'steerable', 'beyond_reach', 'retry_insufficient']).toContain(r.metadata.regime);
+      expect(r.metadata.route_reason).toEqual(expect.any(String));
     }
     expect(JSON.parse(readFileSync(join(dir, 'recoverability.json'), 'utf8')).totals.rows).toBe(2);
   });

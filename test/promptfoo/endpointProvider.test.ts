@@ -121,7 +121,13 @@ describe('the log-prob check: one sampled rollout scored by the specialist itsel
     const p = await proxy({ noPromptLogprobs: ['sim-specialist'] });
     const rp = new RolloutProvider({ config: { specialist: endpoint(p.url, 'sim-specialist'), samples: 2, topK: 3, ancestorSamples: 0 } });
     const results = await Promise.all([...prompts, 'Compute 8 + 1.', 'Compute 7 * 3.'].map((q) => rp.callApi(q)));
-    for (const res of results) expect(meta(res).rollouts).toHaveLength(2);
+    for (const res of results) {
+      expect(meta(res).rollouts).toHaveLength(2);
+      // No ancestor configured for an endpoint specialist: the row says which features are missing.
+      expect(meta(res).capabilities.ancestor).toBe(false);
+      expect(meta(res).unavailable.join(' ')).toMatch(/trajectory features \(spread, concentration, logit dispersion\): no ancestor configured/);
+      expect(meta(res).ancestor_rollouts).toBeNull();
+    }
     expect(p.requests.filter((r) => r.kind === 'score')).toHaveLength(3);
     expect(said().filter((l) => /could not check that the specialist's sampled log-probs are raw \(scoring a rollout with the specialist failed: EndpointHttpError: .*HTTP 400: prompt_logprobs is not supported\)/.test(l))).toHaveLength(1);
   });
