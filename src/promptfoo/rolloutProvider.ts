@@ -7,7 +7,7 @@ import { normalizeAnswer } from '../core/blackbox/answerDistribution.js';
 import { parseWith } from '../core/contracts/validate.js';
 import { extractAnswer } from '../core/grading/extractAnswer.js';
 import { seedOf } from '../core/random/seededRandom.js';
-import { LogprobModeError, ModelNotServedError, PromptTooLongError, redactUrl } from '../http/endpointErrors.js';
+import { EndpointHttpError, LogprobModeError, ModelNotServedError, PromptTooLongError, redactUrl } from '../http/endpointErrors.js';
 import { OpenAICompatibleModel } from '../http/openAiCompatibleModel.js';
 import { redactSecrets } from '../http/redact.js';
 import { RetryBudget } from '../http/retryBudget.js';
@@ -132,7 +132,7 @@ export class RolloutProvider implements ApiProvider {
       return { ...response, latencyMs: Date.now() - started };
     } catch (err) {
       const e = err as Error;
-      return { error: `RolloutProvider: ${e.name}: ${redactSecrets(e.message)}`, latencyMs: Date.now() - started };
+      return { error: `RolloutProvider: ${e.name}: ${redactSecrets(e.message)}`, latencyMs: Date.now() - started, metadata: { rateLimitKind: rateLimitKind(e) } };
     }
   }
 
@@ -406,6 +406,17 @@ function buildModels(config: RolloutProviderConfig, budget: RetryBudget) {
   const factory = new TokenModelFactory({ budget, ...(config.basePath ? { basePath: config.basePath } : {}) });
   const ancestorSpec = ancestorSpecOf(spec, config.ancestor);
   return { specialist: factory.build(spec, 'specialist'), ancestor: ancestorSpec ? factory.build(ancestorSpec, 'ancestor') : null, blackBox: null };
+}
+
+/**
+ * What promptfoo's scheduler should make of a row error. promptfoo 0.121 calls any error whose
+ * text contains "429" or "rate limit" a rate limit and retries it as one — an endpoint on port
+ * 34291 that timed out included. We know better: an HTTP 429 our client gave up on is a rate limit
+ * (promptfoo's scheduler then backs off, as it should); anything else is not, and 'quota' is the
+ * only value promptfoo reads as "not a rate limit, do not retry" (our client already retried).
+ */
+function rateLimitKind(err: Error): 'rate_limit' | 'quota' {
+  return err instanceof EndpointHttpError && err.status === 429 ? 'rate_limit' : 'quota';
 }
 
 /** The first rollout whose normalized answer is the most common one. */

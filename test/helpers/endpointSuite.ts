@@ -30,6 +30,8 @@ export function endpointSuite(
     samples: 2,
     topK: 2,
     ancestorTopK: 2,
+    // These suites count sampling requests at the endpoint: no extra request for the ancestor's own samples.
+    ancestorSamples: 0,
     maxTokens: 128,
     ...options.provider,
     ...extra,

@@ -64,7 +64,7 @@ describe('recoverability calibrate', () => {
     ['a missing file', ['nope.csv', '--out', 'x.json'], /cannot read nope\.csv: ENOENT/],
     ['one fold', ['data/failure_profiles.csv', '--out', 'x.json', '--folds', '1'], /--folds takes a whole number from 2 to 20, got "1"/],
     ['a bad --stop-below', ['data/failure_profiles.csv', '--out', 'x.json', '--stop-below', '2'], /--stop-below takes a share from 0 to 1, got "2"/],
-    ['an unknown flag', ['data/failure_profiles.csv', '--out', 'x.json', '--fold', '3'], /Unknown option '--fold'/],
+    ['an unknown flag', ['data/failure_profiles.csv', '--out', 'x.json', '--fold', '3'], /unknown option --fold; did you mean --folds\?/],
   ])('%s: exit 2 with a named message', (_name, args, message) => {
     const r = run('calibrate', ...(args as string[]));
     expect(r.status).toBe(2);
