@@ -69,8 +69,9 @@ const parts = {
       }
       return Math.round(median(ts));
     };
-    const withAncestor = new RolloutProvider({ config: { specialist: endpoint('sim-specialist'), ancestor: endpoint('sim-ancestor'), samples: 16 } });
-    const samplingOnly = new RolloutProvider({ config: { specialist: endpoint('sim-specialist'), samples: 16 } });
+    // Capture alone: no ancestor samples (they are one more request, timed by the root suite's bench).
+    const withAncestor = new RolloutProvider({ config: { specialist: endpoint('sim-specialist'), ancestor: endpoint('sim-ancestor'), samples: 16, ancestorSamples: 0 } });
+    const samplingOnly = new RolloutProvider({ config: { specialist: endpoint('sim-specialist'), samples: 16, ancestorSamples: 0 } });
     const S = new OpenAICompatibleModel({ baseUrl: url, model: 'sim-specialist' });
     const A = new OpenAICompatibleModel({ baseUrl: url, model: 'sim-ancestor' });
     const ours = await time((p) => withAncestor.callApi(p));
@@ -78,15 +79,15 @@ const parts = {
     const sequential = await time(async (p) => {
       const ids = await S.tokenize(p);
       for (let i = 0; i < 16; i++) {
-        const [g] = await S.sample(ids, { temperature: 0.6, seed: i, maxTokens: 512, topK: 20 });
+        const [g] = await S.sample(ids, { temperature: 0.6, seed: i, maxTokens: 256, topK: 20 });
         await A.score(ids, g.tokens, 20);
       }
     });
-    const oneCall = await time(async (p) => S.sample(await S.tokenize(p), { temperature: 0.6, seed: 1, maxTokens: 512, topK: 20 }));
+    const oneCall = await time(async (p) => S.sample(await S.tokenize(p), { temperature: 0.6, seed: 1, maxTokens: 256, topK: 20 }));
     // promptfoo --repeat 16 on the same endpoint (its own provider, sampling only, no ancestor).
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-    const cfg = join(ROOT, `tmp-bench-repeat-${process.pid}.yaml`);
-    writeFileSync(cfg, `prompts: ['{{q}}']\nproviders:\n  - id: openai:completion:sim-specialist\n    config: { apiBaseUrl: '${url}', apiKey: x, temperature: 0.6, max_tokens: 512 }\ntests:\n  - vars: { q: ${JSON.stringify(prompts[0])} }\n`);
+    const cfg = join(dir, 'repeat.yaml'); // no relative paths inside: it can live outside the repository
+    writeFileSync(cfg, `prompts: ['{{q}}']\nproviders:\n  - id: openai:completion:sim-specialist\n    config: { apiBaseUrl: '${url}', apiKey: x, temperature: 0.6, max_tokens: 256 }\ntests:\n  - vars: { q: ${JSON.stringify(prompts[0])} }\n`);
     const repeat = {};
     for (const j of [4, 16]) {
       // Asynchronously: the endpoint lives in this process and must keep answering.
@@ -103,30 +104,81 @@ const parts = {
     emit({ bench: 'capture', k: 16, latency_ms: LATENCY, one_call_ms: oneCall, ours_sampling_ms: oursSampling, ours_with_ancestor_ms: ours, sequential_ms: sequential, promptfoo_repeat16_j4_ms: repeat[4], promptfoo_repeat16_j16_ms: repeat[16], ratio_to_one_call: +(oursSampling / oneCall).toFixed(2) });
   },
 
+  /**
+   * What the plugin costs promptfoo, on the simulator's suite (examples/sim: a model fast enough
+   * that the plugin's share is visible): the RolloutProvider with a plain `contains` assertion and
+   * no hooks; with a no-op file assertion and no-op hooks (promptfoo's own cost of calling them);
+   * and with gradeRollouts and the hooks. Three interleaved rounds, medians.
+   */
   async overhead() {
-    const plain = join(ROOT, `tmp-bench-plain-${process.pid}.yaml`);
-    const full = readFileSync(join(ROOT, 'promptfooconfig.yaml'), 'utf8');
-    writeFileSync(plain, full.replace(/defaultTest:[\s\S]*?(?=tests:)/, "defaultTest:\n  assert:\n    - type: contains\n      value: 'Answer:'\n\n").replace(/extensions:[\s\S]*?(?=evaluateOptions:)/, ''));
+    const dir = join(ROOT, 'examples/sim');
+    const full = readFileSync(join(dir, 'promptfooconfig.yaml'), 'utf8');
+    const noopModule = join(tmpdir(), `bench-noop-${process.pid}.mjs`);
+    writeFileSync(noopModule, "export const assert = () => ({ pass: true, score: 1, reason: 'no-op' });\nexport async function afterEach(c) { return c; }\nexport async function afterAll() {}\n");
+    const variant = (name, assert, extensions) => {
+      const path = join(dir, `tmp-bench-${name}-${process.pid}.yaml`);
+      writeFileSync(path, full.replace(/defaultTest:[\s\S]*?(?=tests:)/, `defaultTest:\n  assert:\n${assert}\n\n`).replace(/extensions:[\s\S]*?(?=evaluateOptions:)/, extensions));
+      return path;
+    };
+    const configs = {
+      plain: variant('plain', "    - type: contains\n      value: 'Answer:'", ''),
+      noop: variant('noop', `    - type: javascript\n      value: file://${noopModule}:assert`, `extensions:\n  - file://${noopModule}:afterEach\n  - file://${noopModule}:afterAll\n\n`),
+      full: join(dir, 'promptfooconfig.yaml'),
+    };
     const run = (cfg) => {
-      const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+      const out = mkdtempSync(join(tmpdir(), 'bench-'));
       const t0 = performance.now();
-      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/promptfoo/dist/src/entrypoint.js'), 'eval', '-c', cfg, '--no-progress-bar', '-o', join(dir, 'o.json')], {
+      const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/promptfoo/dist/src/entrypoint.js'), 'eval', '-c', cfg, '--no-progress-bar', '-o', join(out, 'o.json')], {
         cwd: ROOT,
         env: { ...process.env, PROMPTFOO_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'bench-pf-')), PROMPTFOO_DISABLE_TELEMETRY: '1', PROMPTFOO_DISABLE_UPDATE: '1', PROMPTFOO_FAILED_TEST_EXIT_CODE: '0' },
       });
       if (r.status !== 0) throw new Error(`eval failed: ${r.stderr}`);
-      return { wall: performance.now() - t0, evalMs: JSON.parse(readFileSync(join(dir, 'o.json'), 'utf8')).results.stats.evaluationDurationMs };
+      return { wall: performance.now() - t0, evalMs: JSON.parse(readFileSync(join(out, 'o.json'), 'utf8')).results.stats.evaluationDurationMs };
     };
-    const runs = { plugin: [], plain: [] };
-    for (let i = 0; i < 3; i++) {
-      runs.plugin.push(run(join(ROOT, 'promptfooconfig.yaml')));
-      runs.plain.push(run(plain));
+    const runs = { plain: [], noop: [], full: [] };
+    try {
+      for (let i = 0; i < 3; i++) for (const k of Object.keys(runs)) runs[k].push(run(configs[k]));
+    } finally {
+      unlinkSync(configs.plain);
+      unlinkSync(configs.noop);
+      unlinkSync(noopModule);
     }
-    unlinkSync(plain);
-    const m = (xs, k) => Math.round(median(xs.map((x) => x[k])));
-    const plugin = { wall: m(runs.plugin, 'wall'), evalMs: m(runs.plugin, 'evalMs') };
-    const base = { wall: m(runs.plain, 'wall'), evalMs: m(runs.plain, 'evalMs') };
-    emit({ bench: 'plugin-overhead', suite: 'promptfooconfig.yaml (40 tests x 12 rollouts)', plugin_wall_ms: plugin.wall, plain_wall_ms: base.wall, plugin_eval_ms: plugin.evalMs, plain_eval_ms: base.evalMs, overhead_wall: +(plugin.wall / base.wall - 1).toFixed(3), overhead_eval: +(plugin.evalMs / base.evalMs - 1).toFixed(3) });
+    const m = (k, f) => Math.round(median(runs[k].map((x) => x[f])));
+    const over = (k, f) => +(m(k, f) / m('plain', f) - 1).toFixed(3);
+    emit({
+      bench: 'plugin-overhead',
+      suite: 'examples/sim/promptfooconfig.yaml (40 tests x 12 rollouts, the simulator)',
+      plain_eval_ms: m('plain', 'evalMs'), noop_eval_ms: m('noop', 'evalMs'), full_eval_ms: m('full', 'evalMs'),
+      plain_wall_ms: m('plain', 'wall'), noop_wall_ms: m('noop', 'wall'), full_wall_ms: m('full', 'wall'),
+      noop_overhead_eval: over('noop', 'evalMs'), full_overhead_eval: over('full', 'evalMs'),
+      noop_overhead_wall: over('noop', 'wall'), full_overhead_wall: over('full', 'wall'),
+    });
+  },
+
+  /** The embedded lineage: load, forward, decode, scoring, stepping, the root eval's model work (scripts/bench/lineage.mjs). */
+  async lineage() {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/bench/lineage.mjs')], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`lineage bench failed: ${r.stderr}`);
+    process.stdout.write(r.stdout);
+  },
+
+  /** npm start, timed as a user runs it (the root suite on the lineage; offline). */
+  async 'npm-start'() {
+    const walls = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      const r = spawnSync('npm', ['start', '--silent'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PROMPTFOO_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'bench-pf-')) } });
+      if (r.status !== 0) throw new Error(`npm start failed: ${r.stderr}`);
+      walls.push(performance.now() - t0);
+    }
+    emit({ bench: 'npm-start', suite: 'promptfooconfig.yaml (40 lineage problems x 12 rollouts, ancestor scoring and 4 ancestor samples)', runs: walls.map(Math.round), median_ms: Math.round(median(walls)) });
+  },
+
+  /** The vLLM-dialect server: linear scoring, /health during a long request, limits (scripts/bench/serve.mjs). */
+  async serve() {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/bench/serve.mjs')], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`serve bench failed: ${r.stderr}`);
+    process.stdout.write(r.stdout);
   },
 
   /** Report and gate on real promptfoo rows replicated to 10k (pretty JSON) and 100k (JSONL): scripts/bench/reportGate.mjs. */
@@ -151,6 +203,9 @@ async function main() {
   lines.push(...featureBenchmarks({ positions: 2_000_000, rounds: 3, log: (m) => process.stderr.write(m + '\n') }));
   runPart('capture');
   runPart('overhead');
+  runPart('lineage');
+  runPart('npm-start');
+  runPart('serve');
   runPart('report-gate');
 
   const get = (b) => lines.filter((l) => l.bench === b);
@@ -165,7 +220,19 @@ async function main() {
   const [cap] = get('capture');
   rows.push(['capture K=16, 50 ms/request', `ours ${cap.ours_sampling_ms} ms sampling, ${cap.ours_with_ancestor_ms} ms with ancestor; one call ${cap.one_call_ms} ms (${cap.ratio_to_one_call}x); sequential ${cap.sequential_ms} ms; promptfoo --repeat 16: ${cap.promptfoo_repeat16_j4_ms} ms (-j 4), ${cap.promptfoo_repeat16_j16_ms} ms (-j 16)`, '<= 1.5x one call']);
   const [ov] = get('plugin-overhead');
-  rows.push(['plugin overhead (root suite)', `eval ${ov.plugin_eval_ms} vs ${ov.plain_eval_ms} ms (${(100 * ov.overhead_eval).toFixed(1)}%); wall ${ov.plugin_wall_ms} vs ${ov.plain_wall_ms} ms (${(100 * ov.overhead_wall).toFixed(1)}%)`, '<= 15%']);
+  const p100 = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+  rows.push(['plugin overhead (the simulator\'s suite)', `eval time: plain ${ov.plain_eval_ms} ms, no-op assertion + hooks ${ov.noop_eval_ms} ms (${p100(ov.noop_overhead_eval)}), full plugin ${ov.full_eval_ms} ms (${p100(ov.full_overhead_eval)}); wall: ${ov.plain_wall_ms} / ${ov.noop_wall_ms} / ${ov.full_wall_ms} ms`, '']);
+  const lin = (b) => get(b);
+  const [root] = lin('lineage-root-eval-models');
+  const [dec] = lin('lineage-decode-batched');
+  const [score] = lin('lineage-prefill-score');
+  const [load] = lin('lineage-load');
+  if (root) rows.push(['lineage: the root eval\'s model work', `${root.seconds} s wall, ${root.cpu_seconds} s CPU (${root.problems} problems); batched decode ${dec.tokens_per_s.toLocaleString('en')} tokens/s; prefill scoring ${score.positions_per_s.toLocaleString('en')} positions/s; load ${load.cold_ms} ms cold`, '']);
+  const [start] = get('npm-start');
+  rows.push(['npm start (the root suite, end to end)', `median ${(start.median_ms / 1000).toFixed(1)} s of ${start.runs.length} runs (${start.runs.map((x) => (x / 1000).toFixed(1)).join(', ')} s)`, '< 60 s']);
+  const health = get('health-during-long-request')[0];
+  const linear = get('score-linear');
+  if (health) rows.push(['serve: scoring and /health', `scoring ${linear.map((x) => `${x.tokens.toLocaleString('en')} tokens ${x.ms} ms`).join(', ')}; /health during a ${health.long_request_ms} ms request: median ${health.health_median_ms} ms, max ${health.health_max_ms} ms`, '']);
   for (const rg of get('report-gate')) {
     rows.push([
       `report + gate, ${rg.problems.toLocaleString('en')} tests, ${rg.input_format}`,
