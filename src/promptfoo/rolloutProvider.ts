@@ -14,9 +14,10 @@ import { RetryBudget } from '../http/retryBudget.js';
 import { ancestorSpecOf, describeSpec, publicSpec, type SpecialistSpec, TokenModelFactory } from '../models/modelSpec.js';
 import type { Generation, RequestStats, TokenModel } from '../models/tokenModel.js';
 import { type RolloutProviderConfig, RolloutProviderConfigSchema } from './providerConfig.js';
-import { RolloutCache } from './rolloutCache.js';
+import { type CachedResponse, RolloutCache } from './rolloutCache.js';
 import { METADATA_KEY, type RolloutMetadata } from './rolloutMetadata.js';
 import { RolloutSidecar } from './rolloutSidecar.js';
+import { type RepairBackend, RowRepairer } from './rowRepairer.js';
 
 type ModelSpec = SpecialistSpec;
 
@@ -52,6 +53,8 @@ export class RolloutProvider implements ApiProvider {
   private served: Promise<ServedIdentity> | null = null;
   private readonly logprobCheck = { done: false, tries: 0, gate: null as Promise<void> | null, release: () => {}, fatal: null as Error | null };
   private readonly said = new Set<string>();
+  /** The `repair:` block's repairer (null without one). */
+  private readonly repairer: RowRepairer | null;
 
   constructor(options: { id?: string; label?: string; config?: unknown } = {}) {
     const config = parseWith(RolloutProviderConfigSchema, options.config ?? {}, 'RolloutProvider config');
@@ -64,6 +67,9 @@ export class RolloutProvider implements ApiProvider {
     this.budget = new RetryBudget(this.config.retryBudget);
     this.ancestorSpec = this.config.specialist.type === 'provider' ? undefined : ancestorSpecOf(this.config.specialist, this.config.ancestor);
     this.models = buildModels(this.config, this.budget);
+    this.repairer = this.config.repair
+      ? new RowRepairer(this.config.repair, { tokenLevel: !this.models.blackBox, ancestor: this.models.ancestor !== null, basePath: this.config.basePath })
+      : null;
   }
 
   id(): string {
@@ -85,7 +91,8 @@ export class RolloutProvider implements ApiProvider {
       this.reportFileRepairs();
       if (hit) {
         const total = hit.tokenUsage?.total ?? 0;
-        return { output: hit.output, metadata: hit.metadata, cached: true, cost: 0, tokenUsage: { cached: total, total, numRequests: 0 }, latencyMs: Date.now() - started };
+        if (!this.repairer) return { output: hit.output, metadata: hit.metadata, cached: true, cost: 0, tokenUsage: { cached: total, total, numRequests: 0 }, latencyMs: Date.now() - started };
+        return { ...(await this.withRepair(hit, cacheKey, context, false)), latencyMs: Date.now() - started };
       }
       const result = this.models.blackBox ? await this.blackBoxRollouts(prompt, context) : await this.tokenRollouts(prompt, seed);
       const { rollouts, tokenUsage, cost } = result;
@@ -120,6 +127,7 @@ export class RolloutProvider implements ApiProvider {
         errors,
         sidecar: this.config.sidecar ?? null,
         base_path: this.config.basePath ?? null,
+        repair: null,
       };
       if (this.sidecar) {
         await this.sidecar.append(cacheKey, sidecarLines(prompt, repeat, seed, rollouts));
@@ -128,12 +136,95 @@ export class RolloutProvider implements ApiProvider {
       }
       const response = { output: chosen.text, metadata: { [METADATA_KEY]: metadata }, tokenUsage, cost };
       // The cache also keeps the token ids (not promptfoo's database): the probe replays prefixes.
-      await this.cache?.put(cacheKey, { ...response, tokens: { prompt: result.promptIds, rollouts: rollouts.map((r) => r.tokens) } });
+      const entry: CachedResponse = { ...response, tokens: { prompt: result.promptIds, rollouts: rollouts.map((r) => r.tokens) } };
+      if (this.repairer) return { ...(await this.withRepair(entry, cacheKey, context, true)), latencyMs: Date.now() - started };
+      await this.cache?.put(cacheKey, entry);
       return { ...response, latencyMs: Date.now() - started };
     } catch (err) {
       const e = err as Error;
       return { error: `RolloutProvider: ${e.name}: ${redactSecrets(e.message)}`, latencyMs: Date.now() - started };
     }
+  }
+
+  /**
+   * The row with its repair (config `repair`): reuses a repair the cache already holds for the
+   * same identity, else repairs the captured rollouts. The cache gets the captured rollouts before
+   * any attempt is paid for (`fresh` rows), then the repaired row, so a resumed eval pays for
+   * neither twice; a repair that ended in an error is not cached (a rerun tries it again), and
+   * the original rollouts are kept either way. The row's `output` is the original rollout unless
+   * `repair.output: repaired` and the repair rescued it. Token usage adds what the repair spent.
+   */
+  private async withRepair(entry: CachedResponse, cacheKey: string, context: CallApiContextParams | undefined, fresh: boolean): Promise<ProviderResponse> {
+    const repairer = this.repairer!;
+    const meta = entry.metadata[METADATA_KEY] as RolloutMetadata;
+    const vars = ((context?.vars ?? context?.test?.vars ?? {}) as Record<string, unknown>);
+    const respond = (m: RolloutMetadata, tokenUsage: ProviderResponse['tokenUsage'], cost: number): ProviderResponse => {
+      const r = m.repair;
+      const output = r?.output === 'repaired' && r.rescued && r.text !== null ? r.text : entry.output;
+      return { output, metadata: { ...entry.metadata, [METADATA_KEY]: m }, tokenUsage, cost };
+    };
+    if (meta.repair && meta.repair.identity === repairer.identity(meta, vars)) {
+      const total = entry.tokenUsage?.total ?? 0;
+      return { ...respond(meta, { cached: total, total, numRequests: 0 }, 0), cached: true };
+    }
+
+    const original = { ...meta, repair: null };
+    let wrote = false;
+    const keepRollouts = async () => {
+      if (!fresh || wrote) return;
+      wrote = true;
+      await this.cache?.put(cacheKey, { ...entry, metadata: { ...entry.metadata, [METADATA_KEY]: original } });
+    };
+    const raw = await repairer.repair(original, vars, () => this.repairBackend(entry, context), keepRollouts);
+    const record = { ...raw, error: raw.error === null ? null : redactSecrets(raw.error) };
+    const usage = {
+      prompt: (entry.tokenUsage?.prompt ?? 0) + record.prompt_tokens,
+      completion: (entry.tokenUsage?.completion ?? 0) + record.tokens,
+      total: (entry.tokenUsage?.total ?? 0) + record.prompt_tokens + record.tokens,
+      numRequests: (entry.tokenUsage?.numRequests ?? 0) + record.requests,
+    };
+    const repaired = { ...original, repair: record };
+    if (record.error) {
+      this.sayOnce(`repair-error:${record.error.split(':')[0]}`, `a repair ended in an error (${record.error}); the row keeps its original rollouts and says so under metadata.recoverability.repair.error`);
+      await keepRollouts();
+    } else {
+      await this.cache?.put(cacheKey, { ...entry, metadata: { ...entry.metadata, [METADATA_KEY]: repaired }, tokenUsage: usage });
+    }
+    if (fresh) return respond(repaired, usage, entry.cost ?? 0);
+    // The rollouts came from the cache; only the repair was paid for now.
+    return respond(repaired, { prompt: record.prompt_tokens, completion: record.tokens, cached: entry.tokenUsage?.total ?? 0, total: usage.total, numRequests: record.requests }, 0);
+  }
+
+  /** The models a row's repair runs on: this provider's own (black-box: fresh calls of the wrapped provider, retry only). */
+  private async repairBackend(entry: CachedResponse, context: CallApiContextParams | undefined): Promise<RepairBackend> {
+    const meta = entry.metadata[METADATA_KEY] as RolloutMetadata;
+    if (this.models.blackBox) {
+      const inner = await this.models.blackBox;
+      return {
+        kind: 'black_box',
+        sample: async (attempt, meter) => {
+          // Repeat indices past the K rollouts' own, so a caching provider does not answer with a rollout.
+          const ctx = context ? { ...context, bustCache: true, repeatIndex: this.config.samples + attempt } : undefined;
+          const res = await inner.callApi(meta.prompt ?? '', ctx as CallApiContextParams);
+          meter.requests += res.tokenUsage?.numRequests ?? 1;
+          meter.promptTokens += res.tokenUsage?.prompt ?? 0;
+          meter.generatedTokens += res.tokenUsage?.completion ?? 0;
+          if (res.error || res.output === undefined || res.output === null) throw new Error(redactSecrets(res.error ?? 'the provider returned no output'));
+          return typeof res.output === 'string' ? res.output : JSON.stringify(res.output);
+        },
+      };
+    }
+    const prompt = entry.tokens?.prompt ?? null;
+    const maxTokens = prompt ? await this.roomFor(prompt.length, []) : this.config.maxTokens;
+    return {
+      kind: 'token',
+      specialist: this.models.specialist!,
+      ancestor: this.models.ancestor,
+      tokens: prompt && entry.tokens ? { prompt, rollouts: entry.tokens.rollouts } : null,
+      temperature: this.config.temperature,
+      topK: this.config.topK,
+      maxTokens,
+    };
   }
 
   /** The text sent: the rendered prompt, or the raw test var `promptVar`, then `promptSuffix`. */
