@@ -27,13 +27,13 @@ export interface RepairRoute {
  * // { route: 'dense_steer', regime: null, why: 'fixed route dense_steer (repair.route) for every row with a failed rollout: 9 of 12 failed' }
  */
 export function repairRoute(choice: RouteChoice, signals: RowSignals): RepairRoute {
-  const n = signals.n_rollouts ?? 0;
-  const c = signals.n_passed ?? 0;
-  if (n > 0 && c >= n) return { route: null, regime: null, why: `solved: all ${n} rollouts passed, nothing to repair` };
   if (choice.kind === 'policy') {
     const d = applyPolicy(choice.policy, signals);
     return { route: d.route, regime: d.regime, why: d.why };
   }
+  const n = signals.n_rollouts ?? 0;
+  const c = signals.n_passed ?? 0;
+  if (n > 0 && c >= n) return { route: null, regime: null, why: `solved: all ${n} rollouts passed, nothing to repair` };
   const what = choice.route === STOP ? 'stop (repair.route): spend nothing on any row' : `fixed route ${choice.route} (repair.route) for every row with a failed rollout`;
   return { route: choice.route, regime: null, why: `${what}: ${n - c} of ${n} failed` };
 }
