@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Regenerates examples/repair/: the eval's 40 lineage problems (tests.csv), and the policy the
-// eval repairs with — measured on OTHER lineage problems (seed 2, never the eval's), then
+// eval repairs with — measured on OTHER lineage problems (200 problems of seed 2, never the eval's), then
 // calibrated:
 //   1. capture each problem's rollouts with the same RolloutProvider settings the eval uses;
 //   2. probe the failing ones with every operator (best-of-3 label split + a disjoint best-of-3
 //      eval split, up to 4 failed rollouts each), writing probe.csv;
 //   3. `recoverability calibrate probe.csv --out policy.json`.
-// Run after `npm run build`: node examples/repair/make-repair-example.mjs   (about 2–4 minutes on 2 cores)
+// Run after `npm run build`: node examples/repair/make-repair-example.mjs   (about 10 minutes on 2 busy cores)
 // Everything is seeded: rerunning writes the same files.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,7 +69,7 @@ export async function probeRecords(count, onProgress) {
   return result.problems.map((p) => toProbeRecord(p, signals.get(p.record.problem_id), { ancestorSamples: CAPTURE.ancestorSamples, labelAttempts: 3, evalAttempts: 3, settings }));
 }
 
-export async function makeRepairExample(dir = here, { count = 25, quiet = false } = {}) {
+export async function makeRepairExample(dir = here, { count = 50, quiet = false } = {}) {
   writeFileSync(join(dir, 'tests.csv'), testsCsv());
   const records = await probeRecords(count, quiet ? undefined : (done, total) => done % 100 === 0 && process.stderr.write(`probe ${done}/${total}\n`));
   writeFileSync(join(dir, 'probe.csv'), formatProbeCsv(records));
