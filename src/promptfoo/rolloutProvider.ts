@@ -17,6 +17,7 @@ import { type RolloutProviderConfig, RolloutProviderConfigSchema } from './provi
 import { type CachedResponse, RolloutCache } from './rolloutCache.js';
 import { METADATA_KEY, type RolloutMetadata } from './rolloutMetadata.js';
 import { RolloutSidecar } from './rolloutSidecar.js';
+import { repairedResponse } from './repairedResponse.js';
 import { type RepairBackend, RowRepairer } from './rowRepairer.js';
 
 type ModelSpec = SpecialistSpec;
@@ -127,7 +128,6 @@ export class RolloutProvider implements ApiProvider {
         errors,
         sidecar: this.config.sidecar ?? null,
         base_path: this.config.basePath ?? null,
-        repair: null,
       };
       if (this.sidecar) {
         await this.sidecar.append(cacheKey, sidecarLines(prompt, repeat, seed, rollouts));
@@ -146,53 +146,18 @@ export class RolloutProvider implements ApiProvider {
     }
   }
 
-  /**
-   * The row with its repair (config `repair`): reuses a repair the cache already holds for the
-   * same identity, else repairs the captured rollouts. The cache gets the captured rollouts before
-   * any attempt is paid for (`fresh` rows), then the repaired row, so a resumed eval pays for
-   * neither twice; a repair that ended in an error is not cached (a rerun tries it again), and
-   * the original rollouts are kept either way. The row's `output` is the original rollout unless
-   * `repair.output: repaired` and the repair rescued it. Token usage adds what the repair spent.
-   */
-  private async withRepair(entry: CachedResponse, cacheKey: string, context: CallApiContextParams | undefined, fresh: boolean): Promise<ProviderResponse> {
-    const repairer = this.repairer!;
-    const meta = entry.metadata[METADATA_KEY] as RolloutMetadata;
-    const vars = ((context?.vars ?? context?.test?.vars ?? {}) as Record<string, unknown>);
-    const respond = (m: RolloutMetadata, tokenUsage: ProviderResponse['tokenUsage'], cost: number): ProviderResponse => {
-      const r = m.repair;
-      const output = r?.output === 'repaired' && r.rescued && r.text !== null ? r.text : entry.output;
-      return { output, metadata: { ...entry.metadata, [METADATA_KEY]: m }, tokenUsage, cost };
-    };
-    if (meta.repair && meta.repair.identity === repairer.identity(meta, vars)) {
-      const total = entry.tokenUsage?.total ?? 0;
-      return { ...respond(meta, { cached: total, total, numRequests: 0 }, 0), cached: true };
-    }
-
-    const original = { ...meta, repair: null };
-    let wrote = false;
-    const keepRollouts = async () => {
-      if (!fresh || wrote) return;
-      wrote = true;
-      await this.cache?.put(cacheKey, { ...entry, metadata: { ...entry.metadata, [METADATA_KEY]: original } });
-    };
-    const raw = await repairer.repair(original, vars, () => this.repairBackend(entry, context), keepRollouts);
-    const record = { ...raw, error: raw.error === null ? null : redactSecrets(raw.error) };
-    const usage = {
-      prompt: (entry.tokenUsage?.prompt ?? 0) + record.prompt_tokens,
-      completion: (entry.tokenUsage?.completion ?? 0) + record.tokens,
-      total: (entry.tokenUsage?.total ?? 0) + record.prompt_tokens + record.tokens,
-      numRequests: (entry.tokenUsage?.numRequests ?? 0) + record.requests,
-    };
-    const repaired = { ...original, repair: record };
-    if (record.error) {
-      this.sayOnce(`repair-error:${record.error.split(':')[0]}`, `a repair ended in an error (${record.error}); the row keeps its original rollouts and says so under metadata.recoverability.repair.error`);
-      await keepRollouts();
-    } else {
-      await this.cache?.put(cacheKey, { ...entry, metadata: { ...entry.metadata, [METADATA_KEY]: repaired }, tokenUsage: usage });
-    }
-    if (fresh) return respond(repaired, usage, entry.cost ?? 0);
-    // The rollouts came from the cache; only the repair was paid for now.
-    return respond(repaired, { prompt: record.prompt_tokens, completion: record.tokens, cached: entry.tokenUsage?.total ?? 0, total: usage.total, numRequests: record.requests }, 0);
+  /** The row with its repair (config `repair`; see repairedResponse). */
+  private withRepair(entry: CachedResponse, cacheKey: string, context: CallApiContextParams | undefined, fresh: boolean): Promise<ProviderResponse> {
+    return repairedResponse({
+      repairer: this.repairer!,
+      entry,
+      cacheKey,
+      cache: this.cache,
+      vars: (context?.vars ?? context?.test?.vars ?? {}) as Record<string, unknown>,
+      fresh,
+      models: () => this.repairBackend(entry, context),
+      say: (key, message) => this.sayOnce(key, message),
+    });
   }
 
   /** The models a row's repair runs on: this provider's own (black-box: fresh calls of the wrapped provider, retry only). */
