@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { AssertionValueFunctionContext, GradingResult } from 'promptfoo';
 import { z } from 'zod';
 import { passAtK, passHatK } from '../core/blackbox/passAtK.js';
 import { parseWith } from '../core/contracts/validate.js';
-import { type BuiltinGrader, gradeRollout, GraderSchema, type GradeOutcome } from '../core/grading/graders.js';
+import { GraderSchema } from '../core/grading/graders.js';
 import { applyPolicy } from '../core/policy/applyPolicy.js';
 import type { Policy } from '../core/policy/policySchema.js';
 import { PROSPECTIVE_REGIMES, type ProspectiveRegime, prospectiveRegime } from '../core/regimes/prospectiveRegime.js';
@@ -12,6 +11,8 @@ import { rowSignals } from '../core/signals/rowSignals.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
 import { readPolicyFile } from '../io/policyFile.js';
 import { METADATA_KEY, RolloutMetadataSchema } from './rolloutMetadata.js';
+import { repairColumns } from './repairColumns.js';
+import { rolloutChecker } from './rolloutGrader.js';
 import { type RowRecoverability, ROW_KEY } from './rowRecoverability.js';
 
 /** Config of the rollout assertion (the `config:` of a `type: javascript` assert). */
@@ -34,9 +35,6 @@ export const GradeRolloutsConfigSchema = z
     policy: z.string().optional(),
   })
   .strict();
-
-type Check = (text: string, info: { answer: string | null; vars: Record<string, unknown>; index: number }) => unknown;
-const functionGraders = new Map<string, Promise<Check>>();
 
 /**
  * Grades every rollout of a RolloutProvider row and reports, per test: pass rate, unbiased
@@ -61,7 +59,7 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
   const meta = parseWith(RolloutMetadataSchema, raw, 'RolloutProvider metadata');
   const vars = (context.vars ?? {}) as Record<string, unknown>;
   const base = meta.base_path ?? '.';
-  const check = await checker(config.grader, base);
+  const check = await rolloutChecker(config.grader, base);
   const outcomes = await Promise.all(meta.rollouts.map((r) => check(r, vars)));
   const ancestorOutcomes = meta.ancestor_rollouts ? await Promise.all(meta.ancestor_rollouts.map((r) => check(r, vars))) : null;
   const n = outcomes.length;
@@ -75,7 +73,8 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
     : { spread: signals.spread, concentration: signals.concentration, logit_dispersion: signals.logit_dispersion };
   const usableFeatures = features && Object.values(features).every((v) => v !== null) ? features : null;
 
-  const policyPath = config.policy ? resolve(base, config.policy) : null;
+  // Without its own policy, the assertion applies the provider's repair policy: the route column and the repair agree.
+  const policyPath = config.policy ? resolve(base, config.policy) : meta.repair?.source === 'policy' ? meta.repair.policy : null;
   const estimate = policyPath
     ? await policyEstimate(policyPath, signals)
     : await paperRuleEstimate(config.reference ? resolve(base, config.reference) : null, { nRollouts: n, nPassed: c, features: usableFeatures });
@@ -103,6 +102,8 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
   }
   for (const [f, z] of Object.entries(estimate.z ?? {})) scores[`z_${f}`] = z;
   for (const regime of PROSPECTIVE_REGIMES) scores[`regime_${regime}`] = estimate.regime === regime ? 1 : 0;
+  const repair = meta.repair ? await repairColumns(meta.repair, check, vars) : null;
+  Object.assign(scores, repair?.scores);
 
   const namedScores: Record<string, number> = {};
   for (const [k, v] of Object.entries(scores)) if (typeof v === 'number' && Number.isFinite(v)) namedScores[config.prefix + k] = v;
@@ -132,46 +133,10 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
   return {
     pass,
     score: n > 0 ? c / n : 0,
-    reason: `${c}/${n} rollouts pass (threshold ${config.threshold})${firstFail ? `; e.g. ${firstFail.reason}` : ''}.${ancestorNote} Regime: ${estimate.regime}${estimate.route ? ` → ${estimate.route}` : ''}. ${estimate.why}.${meta.unavailable.length ? ` Unavailable: ${meta.unavailable.join('; ')}.` : ''}`,
+    reason: `${c}/${n} rollouts pass (threshold ${config.threshold})${firstFail ? `; e.g. ${firstFail.reason}` : ''}.${ancestorNote} Regime: ${estimate.regime}${estimate.route ? ` → ${estimate.route}` : ''}. ${estimate.why}.${repair?.reason ?? ''}${meta.unavailable.length ? ` Unavailable: ${meta.unavailable.join('; ')}.` : ''}`,
     namedScores,
     metadata: { [ROW_KEY]: row },
   };
-}
-
-/** A per-rollout check for the configured grader; function graders load once per file. */
-async function checker(grader: z.output<typeof GraderSchema>, base: string) {
-  if (grader.type !== 'function') {
-    return async (r: { text: string; answer: string | null }, vars: Record<string, unknown>) => gradeRollout(r, grader as BuiltinGrader, vars);
-  }
-  const fn = await loadFunction(grader.value, base);
-  return async (r: { text: string; answer: string | null; index: number }, vars: Record<string, unknown>): Promise<GradeOutcome> => {
-    try {
-      const out = await fn(r.text, { answer: r.answer, vars, index: r.index });
-      if (typeof out === 'boolean') return { pass: out, reason: `function grader returned ${out}` };
-      if (out && typeof out === 'object' && typeof (out as { pass?: unknown }).pass === 'boolean') {
-        const o = out as { pass: boolean; reason?: string };
-        return { pass: o.pass, reason: o.reason ?? `function grader: ${o.pass}` };
-      }
-      return { pass: false, reason: `function grader returned ${JSON.stringify(out)}; return a boolean or {pass, reason}` };
-    } catch (err) {
-      return { pass: false, reason: `function grader threw: ${(err as Error).message}` };
-    }
-  };
-}
-
-function loadFunction(ref: string, base: string): Promise<Check> {
-  const m = /^file:\/\/(.+):([A-Za-z_$][\w$]*)$/.exec(ref)!;
-  const file = resolve(base, m[1]!);
-  let p = functionGraders.get(`${file}:${m[2]}`);
-  if (!p) {
-    p = import(pathToFileURL(file).href).then((mod: Record<string, unknown>) => {
-      const fn = mod[m[2]!];
-      if (typeof fn !== 'function') throw new Error(`grader ${ref}: ${m[1]} has no exported function "${m[2]}"`);
-      return fn as Check;
-    });
-    functionGraders.set(`${file}:${m[2]}`, p);
-  }
-  return p;
 }
 
 /** A row's regime and route, with where they came from. */

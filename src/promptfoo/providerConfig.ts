@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RetryBudgetSchema } from '../http/retryBudget.js';
 import { AncestorSpecSchema, SpecialistSpecSchema } from '../models/modelSpec.js';
+import { RepairConfigSchema } from './repairConfig.js';
 
 export const SpecialistSchema = SpecialistSpecSchema;
 export const AncestorSchema = AncestorSpecSchema;
@@ -68,6 +69,11 @@ export const RolloutProviderConfigSchema = z
     maxRetries: z.number().int().min(0).max(10).default(0),
     /** Scoring with the ancestor fails → keep the rollouts and degrade (true), or fail the row. */
     degradeOnAncestorError: z.boolean().default(true),
+    /**
+     * Repair failing rows within a budget and record what it bought (see repairConfig.ts):
+     * `{policy: policy.json | route: dense_steer, budget: 4, grader?, operators?, output?}`.
+     */
+    repair: RepairConfigSchema.optional(),
     /** Set by promptfoo: the config file's directory; relative paths resolve against it. */
     basePath: z.string().optional(),
   })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RolloutSummarySchema } from '../core/contracts/rollout.js';
+import { RepairRecordSchema } from './repairMetadata.js';
 
 /**
  * What the RolloutProvider puts under `metadata.recoverability`: the contract between the
@@ -55,6 +56,8 @@ export const RolloutMetadataSchema = z.object({
   sidecar: z.string().nullable(),
   /** The promptfoo config's directory: relative paths in the assertion's config resolve against it. */
   base_path: z.string().nullable().default(null),
+  /** What the provider's `repair:` did on this row (absent or null without `repair`). */
+  repair: RepairRecordSchema.nullable().optional(),
 });
 export type RolloutMetadata = z.infer<typeof RolloutMetadataSchema>;
 export const METADATA_KEY = 'recoverability';

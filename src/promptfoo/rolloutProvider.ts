@@ -14,9 +14,11 @@ import { RetryBudget } from '../http/retryBudget.js';
 import { ancestorSpecOf, describeSpec, publicSpec, type SpecialistSpec, TokenModelFactory } from '../models/modelSpec.js';
 import type { Generation, RequestStats, TokenModel } from '../models/tokenModel.js';
 import { type RolloutProviderConfig, RolloutProviderConfigSchema } from './providerConfig.js';
-import { RolloutCache } from './rolloutCache.js';
+import { type CachedResponse, RolloutCache } from './rolloutCache.js';
 import { METADATA_KEY, type RolloutMetadata } from './rolloutMetadata.js';
 import { RolloutSidecar } from './rolloutSidecar.js';
+import { repairedResponse } from './repairedResponse.js';
+import { type RepairBackend, RowRepairer } from './rowRepairer.js';
 
 type ModelSpec = SpecialistSpec;
 
@@ -52,6 +54,8 @@ export class RolloutProvider implements ApiProvider {
   private served: Promise<ServedIdentity> | null = null;
   private readonly logprobCheck = { done: false, tries: 0, gate: null as Promise<void> | null, release: () => {}, fatal: null as Error | null };
   private readonly said = new Set<string>();
+  /** The `repair:` block's repairer (null without one). */
+  private readonly repairer: RowRepairer | null;
 
   constructor(options: { id?: string; label?: string; config?: unknown } = {}) {
     const config = parseWith(RolloutProviderConfigSchema, options.config ?? {}, 'RolloutProvider config');
@@ -64,6 +68,9 @@ export class RolloutProvider implements ApiProvider {
     this.budget = new RetryBudget(this.config.retryBudget);
     this.ancestorSpec = this.config.specialist.type === 'provider' ? undefined : ancestorSpecOf(this.config.specialist, this.config.ancestor);
     this.models = buildModels(this.config, this.budget);
+    this.repairer = this.config.repair
+      ? new RowRepairer(this.config.repair, { tokenLevel: !this.models.blackBox, ancestor: this.models.ancestor !== null, basePath: this.config.basePath })
+      : null;
   }
 
   id(): string {
@@ -85,7 +92,8 @@ export class RolloutProvider implements ApiProvider {
       this.reportFileRepairs();
       if (hit) {
         const total = hit.tokenUsage?.total ?? 0;
-        return { output: hit.output, metadata: hit.metadata, cached: true, cost: 0, tokenUsage: { cached: total, total, numRequests: 0 }, latencyMs: Date.now() - started };
+        if (!this.repairer) return { output: hit.output, metadata: hit.metadata, cached: true, cost: 0, tokenUsage: { cached: total, total, numRequests: 0 }, latencyMs: Date.now() - started };
+        return { ...(await this.withRepair(hit, cacheKey, context, false)), latencyMs: Date.now() - started };
       }
       const result = this.models.blackBox ? await this.blackBoxRollouts(prompt, context) : await this.tokenRollouts(prompt, seed);
       const { rollouts, tokenUsage, cost } = result;
@@ -128,12 +136,60 @@ export class RolloutProvider implements ApiProvider {
       }
       const response = { output: chosen.text, metadata: { [METADATA_KEY]: metadata }, tokenUsage, cost };
       // The cache also keeps the token ids (not promptfoo's database): the probe replays prefixes.
-      await this.cache?.put(cacheKey, { ...response, tokens: { prompt: result.promptIds, rollouts: rollouts.map((r) => r.tokens) } });
+      const entry: CachedResponse = { ...response, tokens: { prompt: result.promptIds, rollouts: rollouts.map((r) => r.tokens) } };
+      if (this.repairer) return { ...(await this.withRepair(entry, cacheKey, context, true)), latencyMs: Date.now() - started };
+      await this.cache?.put(cacheKey, entry);
       return { ...response, latencyMs: Date.now() - started };
     } catch (err) {
       const e = err as Error;
       return { error: `RolloutProvider: ${e.name}: ${redactSecrets(e.message)}`, latencyMs: Date.now() - started, metadata: { rateLimitKind: rateLimitKind(e) } };
     }
+  }
+
+  /** The row with its repair (config `repair`; see repairedResponse). */
+  private withRepair(entry: CachedResponse, cacheKey: string, context: CallApiContextParams | undefined, fresh: boolean): Promise<ProviderResponse> {
+    return repairedResponse({
+      repairer: this.repairer!,
+      entry,
+      cacheKey,
+      cache: this.cache,
+      vars: (context?.vars ?? context?.test?.vars ?? {}) as Record<string, unknown>,
+      fresh,
+      models: () => this.repairBackend(entry, context),
+      say: (key, message) => this.sayOnce(key, message),
+    });
+  }
+
+  /** The models a row's repair runs on: this provider's own (black-box: fresh calls of the wrapped provider, retry only). */
+  private async repairBackend(entry: CachedResponse, context: CallApiContextParams | undefined): Promise<RepairBackend> {
+    const meta = entry.metadata[METADATA_KEY] as RolloutMetadata;
+    if (this.models.blackBox) {
+      const inner = await this.models.blackBox;
+      return {
+        kind: 'black_box',
+        sample: async (attempt, meter) => {
+          // Repeat indices past the K rollouts' own, so a caching provider does not answer with a rollout.
+          const ctx = context ? { ...context, bustCache: true, repeatIndex: this.config.samples + attempt } : undefined;
+          const res = await inner.callApi(meta.prompt ?? '', ctx as CallApiContextParams);
+          meter.requests += res.tokenUsage?.numRequests ?? 1;
+          meter.promptTokens += res.tokenUsage?.prompt ?? 0;
+          meter.generatedTokens += res.tokenUsage?.completion ?? 0;
+          if (res.error || res.output === undefined || res.output === null) throw new Error(redactSecrets(res.error ?? 'the provider returned no output'));
+          return typeof res.output === 'string' ? res.output : JSON.stringify(res.output);
+        },
+      };
+    }
+    const prompt = entry.tokens?.prompt ?? null;
+    const maxTokens = prompt ? await this.roomFor(prompt.length, []) : this.config.maxTokens;
+    return {
+      kind: 'token',
+      specialist: this.models.specialist!,
+      ancestor: this.models.ancestor,
+      tokens: prompt && entry.tokens ? { prompt, rollouts: entry.tokens.rollouts } : null,
+      temperature: this.config.temperature,
+      topK: this.config.topK,
+      maxTokens,
+    };
   }
 
   /** The text sent: the rendered prompt, or the raw test var `promptVar`, then `promptSuffix`. */

@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { RepairRecordSchema } from '../../src/promptfoo/repairMetadata.js';
+import { runPromptfoo } from '../helpers/promptfoo.js';
+
+/** RFC 4180 rows of promptfoo's CSV output (quoted cells may hold commas, quotes and newlines). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch !== '\r') cell += ch;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+describe('examples/repair through the real promptfoo CLI (embedded lineage, calibrated policy)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recov-e2e-repair-'));
+  let json: any;
+  let csv: string[][];
+  beforeAll(() => {
+    const r = runPromptfoo(['eval', '-c', 'examples/repair/promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json'), '-o', join(dir, 'out.csv')]);
+    expect([0, 100], r.stderr).toContain(r.code);
+    json = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+    csv = parseCsv(readFileSync(join(dir, 'out.csv'), 'utf8'));
+  }, 180_000);
+
+  it('every row carries its repair; failing rows get rescued / repair_attempts / repair_tokens; no row is an ERROR', () => {
+    const rows = json.results.results;
+    expect(rows).toHaveLength(40);
+    expect(json.results.stats.errors).toBe(0);
+    let failing = 0;
+    for (const row of rows) {
+      const meta = row.response.metadata.recoverability;
+      const r = RepairRecordSchema.parse(meta.repair);
+      expect(r.error).toBeNull();
+      expect(r.attempts).toBeLessThanOrEqual(4);
+      // The row's output stays the original rollout (repair.output defaults to original).
+      expect(row.response.output).toBe(meta.rollouts[0].text);
+      // The route column (the assertion, applying the repair's policy) and the repair agree.
+      expect(row.metadata.route).toBe(r.route ?? 'none');
+      if (r.route === null) {
+        expect(row.namedScores).not.toHaveProperty('rescued');
+        continue;
+      }
+      failing++;
+      expect(row.namedScores).toMatchObject({ rescued: r.rescued ? 1 : 0, repair_attempts: r.attempts, repair_tokens: r.tokens });
+      expect(row.gradingResult.componentResults[0].reason).toMatch(/ Repair: /);
+    }
+    expect(failing).toBeGreaterThan(10);
+    expect(rows.some((row: any) => row.response.metadata.recoverability.repair.rescued)).toBe(true);
+  });
+
+  it('the eval-level average of rescued is the rescue rate over the failing rows', () => {
+    const rows = json.results.results.filter((row: any) => row.namedScores.rescued !== undefined);
+    const rate = rows.filter((row: any) => row.namedScores.rescued === 1).length / rows.length;
+    const metrics = json.results.prompts[0].metrics;
+    expect(metrics.namedScores.rescued / metrics.namedScoresCount.rescued).toBeCloseTo(rate, 12);
+    expect(metrics.namedScoresCount.rescued).toBe(rows.length);
+  });
+
+  it('the CSV has the three columns, with the same values', () => {
+    const head = csv[0]!;
+    for (const m of ['rescued', 'repair_attempts', 'repair_tokens']) expect(head).toContain(`Metric: ${m}`);
+    const body = csv.slice(1).filter((r) => r.length === head.length);
+    expect(body).toHaveLength(40);
+    const col = (name: string) => body.map((r) => r[head.indexOf(`Metric: ${name}`)]);
+    const rows = json.results.results;
+    // CSV rows are in test order, as are JSON rows by testIdx.
+    const byTest = [...rows].sort((a: any, b: any) => a.testIdx - b.testIdx);
+    // promptfoo writes metrics with two decimals, and nothing where a row has none.
+    for (const m of ['rescued', 'repair_attempts', 'repair_tokens']) {
+      expect(col(m)).toEqual(byTest.map((row: any) => (row.namedScores[m] === undefined ? '' : row.namedScores[m].toFixed(2))));
+    }
+  });
+});
+
+describe('examples/repair is regenerated, not hand-edited', () => {
+  it('tests.csv comes from make-repair-example.mjs, and policy.json is what calibrate makes of the shipped probe.csv', async () => {
+    // @ts-expect-error: a plain .mjs script without types
+    const { testsCsv } = await import('../../examples/repair/make-repair-example.mjs');
+    expect(testsCsv()).toBe(readFileSync('examples/repair/tests.csv', 'utf8'));
+    const dir = mkdtempSync(join(tmpdir(), 'recov-repair-policy-'));
+    copyFileSync('examples/repair/probe.csv', join(dir, 'probe.csv'));
+    const r = spawnSync(process.execPath, [resolve('bin/recoverability.js'), 'calibrate', 'probe.csv', '--out', 'policy.json'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'policy.json'), 'utf8')).toBe(readFileSync('examples/repair/policy.json', 'utf8'));
+  }, 60_000);
+});
