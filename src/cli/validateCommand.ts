@@ -40,6 +40,9 @@ routed_at_budget, routed_at_10_reaches_retry_at_50.
   --seed S          seed of the problems and every sample (default 0)
   --mix M           (--sim) mechanism mix, e.g. easy=0.2,demoted=0.4,beyond=0.4
   --budget-max B    largest retry budget of study (c) (default 50)
+  --journal FILE    (--lineage) journal the probe's attempts to FILE and resume from it; the journal
+                    of a "probe --lineage" of every failing row (budget all) with the same --problems,
+                    --operations and --seed (probe.csv.journal.jsonl) is reused as it is
   --json            one JSON object instead of tables
   --progress        show progress on stderr even when it is not a terminal
   --no-progress     never show progress (shown by default on a terminal)`;
@@ -51,6 +54,7 @@ export async function validateCommand(argv: string[], out: (s: string) => void):
       sim: { type: 'boolean', default: false },
       lineage: { type: 'boolean', default: false },
       operations: { type: 'string' },
+      journal: { type: 'string' },
       problems: { type: 'string' },
       seed: { type: 'string', default: '0' },
       mix: { type: 'string' },
@@ -68,6 +72,7 @@ export async function validateCommand(argv: string[], out: (s: string) => void):
   if (values.sim === values.lineage) throw new InputError(`validate needs --lineage (the embedded real lineage) or --sim (the planted simulator), one of them\n\n${VALIDATE_USAGE}`);
   if (values.lineage && values.mix !== undefined) throw new InputError('--mix configures the simulator: use it with --sim');
   if (values.sim && values.operations !== undefined) throw new InputError('--operations applies to --lineage only');
+  if (values.sim && values.journal !== undefined) throw new InputError('--journal applies to --lineage only');
   const mix = mixOption(values.mix);
   const problems = intOption('--problems', values.problems ?? (values.lineage ? '160' : '200'), 10, 100_000);
   const seed = intOption('--seed', values.seed);
@@ -76,7 +81,7 @@ export async function validateCommand(argv: string[], out: (s: string) => void):
   const bar = progress('validate', 0, { force: values.progress, disable: values['no-progress'] });
   if (values.lineage) {
     const operations = (values.operations ?? '2,3,4,5').split(',').map((x) => intOption('--operations', x.trim(), 1, 12));
-    const result = await validateLineage({ problems, operations, seed, budgetMax, onProgress: (stage, done, total) => bar.update(done ?? 0, total ?? 0, stage) })
+    const result = await validateLineage({ problems, operations, seed, budgetMax, ...(values.journal ? { journalPath: values.journal } : {}), onProgress: (stage, done, total) => bar.update(done ?? 0, total ?? 0, stage) })
       .then((r) => (bar.done(`${problems} lineage problems sampled, probed and studied in ${((Date.now() - started) / 1000).toFixed(1)} s`), r))
       .finally(() => bar.done());
     out(values.json ? JSON.stringify(result) : formatLineageValidation(result));

@@ -35,6 +35,11 @@ export interface ValidateLineageOptions {
   routedBudgetMax?: number;
   folds?: number;
   resamples?: number;
+  /**
+   * The probe's journal: an interrupted study resumes from it, and the journal of `probe --lineage
+   * --budget all` with the same problems, operations and seed is reused as it is.
+   */
+  journalPath?: string;
   onProgress?: (stage: string, done?: number, total?: number) => void;
 }
 
@@ -155,6 +160,7 @@ export async function validateLineage(opts: ValidateLineageOptions): Promise<Lin
       junction: 'replay',
       continuation: 'temperature',
       maxTokens: 512,
+      ...(opts.journalPath ? { journalPath: opts.journalPath } : {}),
       onProgress: (stage, d, t) => opts.onProgress?.(stage, d, t),
     },
   );
