@@ -10,7 +10,7 @@ import { InputError } from '../io/inputError.js';
 import { AncestorSpecSchema, publicSpec, SpecialistSpecSchema, TokenModelFactory, type TokenModelSpec } from '../models/modelSpec.js';
 import type { TokenModel } from '../models/tokenModel.js';
 import { type RolloutMetadata, RolloutMetadataSchema } from '../promptfoo/rolloutMetadata.js';
-import { type RowRecoverability, RowRecoverabilitySchema } from '../promptfoo/rowRecoverability.js';
+import { RowRecoverabilitySchema } from '../promptfoo/rowRecoverability.js';
 import type { EvalRow, EvalRows } from './evalRows.js';
 import type { FailingRow } from './failingRow.js';
 import { graderOf, RowGraders, type TextGrader } from './rowGrader.js';
@@ -122,17 +122,13 @@ export async function scanEval(evalRows: EvalRows, options: { specialist?: Endpo
       meta.rollouts.map((r, i) => ({ passed: passed[i]!, answer: r.answer ?? extractAnswer(r.text), summary: r.summary })),
       { withAncestor: true, ancestorPassed },
     );
-    let verdict: RowRecoverability | null = null;
-    if (row.verdict !== undefined) {
-      const v = RowRecoverabilitySchema.safeParse(row.verdict);
-      if (v.success) verdict = v.data;
-    }
+    const regime = RowRecoverabilitySchema.shape.regime.safeParse((row.verdict as { regime?: unknown } | undefined)?.regime);
     const specs = modelSpecs(meta, row.where, options);
     let id = meta.row_key ? meta.row_key.slice(0, 16) : createHash('sha256').update(JSON.stringify([meta.prompt, row.testIdx, row.promptIdx, meta.seed])).digest('hex').slice(0, 16);
     const dup = seen.get(id) ?? 0;
     seen.set(id, dup + 1);
     if (dup > 0) id = `${id}-${dup}`;
-    candidates.push({ row, meta, problemId: id, grade, passed, signals, estimatedRegime: verdict?.regime ?? 'unknown', specs });
+    candidates.push({ row, meta, problemId: id, grade, passed, signals, estimatedRegime: regime.success ? regime.data : 'unknown', specs });
   }
   if (candidates.length === 0) {
     const why = Object.entries(skipped).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace('_', ' ')}`).join(', ');
