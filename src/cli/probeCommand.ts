@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { LABELS } from '../core/contracts/operators.js';
+import { redactSecrets } from '../http/redact.js';
 import { InputError } from '../io/inputError.js';
 import { writeProbeTable } from '../io/probeTable.js';
 import { writeFeatureTable } from '../io/writeFeatureTable.js';
@@ -225,11 +226,19 @@ export async function probeCommand(argv: string[], out: (s: string) => void, err
   const { measurement, summary } = run;
   if (measurement.records.length > 0) await writeProbeTable(outPath, measurement.records);
   await writeFile(`${outPath}.summary.json`, JSON.stringify(summary, null, 2) + '\n');
-  if (values['feature-table']) await writeFile(values['feature-table'], writeFeatureTable(measurement.problems.filter((p) => p.rescue.label).map((p) => p.record)));
+  if (values['feature-table']) {
+    // The features are the row's (over all its failed rollouts), not only the probed rollouts'.
+    const signals = new Map(run.rows.map((r) => [r.problemId, r.signals]));
+    const problems = measurement.problems.filter((p) => p.rescue.label).map((p) => {
+      const s = signals.get(p.record.problem_id)!;
+      return { ...p.record, features: { spread: s.spread, concentration: s.concentration, logit_dispersion: s.logit_dispersion } };
+    });
+    await writeFile(values['feature-table'], writeFeatureTable(problems));
+  }
   if (values.json) out(JSON.stringify(summary));
   else out(formatProbe(summary, outPath, (Date.now() - started) / 1000));
   if (measurement.errors.length > 0) {
-    for (const e of measurement.errors.slice(0, 10)) err(`  ${e.problem_id} / ${e.operator} / rollout ${e.rollout} (${e.phase}): ${e.message}`);
+    for (const e of measurement.errors.slice(0, 10)) err(`  ${e.problem_id} / ${e.operator} / rollout ${e.rollout} (${e.phase}): ${redactSecrets(e.message)}`);
     err(`${measurement.errors.length} probe attempts failed; their rows are not in ${outPath}. Rerun the same command to resume.`);
     return 1;
   }

@@ -5,6 +5,7 @@ import { ContractError, parseWith } from '../core/contracts/validate.js';
 import type { RolloutSummary } from '../core/contracts/rollout.js';
 import { extractAnswer } from '../core/grading/extractAnswer.js';
 import { rowSignals, type RowSignalValues } from '../core/signals/rowSignals.js';
+import { redactUrl } from '../http/endpointErrors.js';
 import { OpenAICompatibleModel } from '../http/openAiCompatibleModel.js';
 import { InputError } from '../io/inputError.js';
 import { AncestorSpecSchema, publicSpec, SpecialistSpecSchema, TokenModelFactory, type TokenModelSpec } from '../models/modelSpec.js';
@@ -239,6 +240,9 @@ export class ModelPool {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   get(spec: TokenModelSpec, role: 'specialist' | 'ancestor', basePath: string | null): TokenModel {
+    if (spec.type === 'endpoint' && spec.apiKeyEnv && !this.env[spec.apiKeyEnv]) {
+      throw new InputError(`the ${role} ${spec.model} at ${redactUrl(spec.baseUrl)} takes its API key from the environment variable ${spec.apiKeyEnv}, which is not set: set it (the key is never written anywhere)`);
+    }
     const base = spec.type === 'lineage' ? (basePath ?? '.') : '.';
     const key = JSON.stringify([role, spec, base]);
     let m = this.built.get(key);

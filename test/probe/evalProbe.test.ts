@@ -126,9 +126,17 @@ describe('recoverability probe <eval output> against serve --sim', () => {
     const failing = rows.filter((x: any) => x.gradingResult.componentResults[0].metadata.recoverability_row.passed.some((p: boolean) => !p));
     const idx = failing[0].testIdx;
     const out = join(dir, 'rows.csv');
-    const r = run('probe', join(dir, 'out.json'), '--out', out, '--rows', String(idx), '--specialist', `${sim.url}#sim-specialist`, ...PROBE);
+    // An overriding endpoint whose key comes from the environment: the key is sent, never written.
+    const KEY = 'sk-probe-test-0123456789abcdef';
+    const args = ['probe', join(dir, 'out.json'), '--out', out, '--rows', String(idx), '--specialist', `${sim.url}#sim-specialist`, '--api-key-env', 'RECOV_PROBE_KEY', ...PROBE];
+    const r = spawnSync(process.execPath, ['bin/recoverability.js', ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, RECOV_PROBE_KEY: KEY } });
     expect(r.status, r.stderr).toBe(0);
     expect(parseProbeCsv(readFileSync(out, 'utf8'))).toHaveLength(1);
+    for (const text of [r.stdout, r.stderr, readFileSync(out, 'utf8'), readFileSync(`${out}.summary.json`, 'utf8'), readFileSync(`${out}.journal.jsonl`, 'utf8')]) expect(text).not.toContain(KEY);
+    expect(readFileSync(`${out}.journal.jsonl`, 'utf8').split('\n')[0]).toContain('"apiKeyEnv":"RECOV_PROBE_KEY"');
+    const unset = spawnSync(process.execPath, ['bin/recoverability.js', ...args.slice(0, 2), '--out', join(dir, 'unset.csv'), ...args.slice(4)], { encoding: 'utf8', env: { ...process.env, RECOV_PROBE_KEY: '' } });
+    expect(unset.status).toBe(2);
+    expect(unset.stderr).toMatch(/takes its API key from the environment variable RECOV_PROBE_KEY, which is not set/);
     const bad = (args: string[], message: RegExp) => {
       const x = run('probe', ...args);
       expect(x.status, x.stderr).toBe(2);
