@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { parseProbeCsv } from '../../src/io/probeTable.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, ['bin/recoverability.js', ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -77,21 +78,22 @@ describe('recoverability probe --sim → calibrate, route', () => {
     expect(JSON.parse(readFileSync(`${out}.summary.json`, 'utf8'))).toEqual(JSON.parse(readFileSync(join(d, 'clean.csv.summary.json'), 'utf8')));
   });
 
-  it('usage errors exit 2, naming the flag and the fix', () => {
-    const bad = (args: string[], message: RegExp) => {
-      const r = run('probe', ...args);
-      expect(r.status, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(message);
+  it('usage errors exit 2, naming the flag and the fix (before any work)', async () => {
+    const bad = async (args: string[], message: RegExp) => {
+      const err: string[] = [];
+      const code = await main(['probe', ...args], () => {}, (s) => err.push(s));
+      expect(code, err.join('\n')).toBe(2);
+      expect(err.join('\n')).toMatch(message);
     };
-    bad(['--out', 'x.csv'], /probe takes one source: an eval output \(results\.json \/ \.jsonl\), --lineage or --sim; got none/);
-    bad(['--sim', '--lineage', '--out', 'x.csv'], /got --lineage and --sim/);
-    bad(['--sim'], /needs --out FILE/);
-    bad(['--sim', '--out', 'x.csv', '--mix', 'bogus=1'], /names: easy/);
-    bad(['--sim', '--out', 'x.csv', '--rows', '3'], /--rows applies to an eval output only/);
-    bad(['--lineage', '--out', 'x.csv', '--mix', 'easy=1'], /--mix applies to --sim only/);
-    bad(['--lineage', '--out', 'x.csv', '--operations', '2,2'], /--operations lists 2,2: each value once/);
-    bad(['--lineage', '--out', 'x.csv', '--operations', '2,x'], /--operations takes a whole number from 1 to 12, got "x"/);
-    bad(['--sim', '--out', 'x.csv', '--junction', 'both'], /--junction is replay or online/);
-    bad(['--sim', '--out', 'x.csv', '--budget', 'some'], /--budget takes a whole number/);
+    await bad(['--out', 'x.csv'], /probe takes one source: an eval output \(results\.json \/ \.jsonl\), --lineage or --sim; got none/);
+    await bad(['--sim', '--lineage', '--out', 'x.csv'], /got --lineage and --sim/);
+    await bad(['--sim'], /needs --out FILE/);
+    await bad(['--sim', '--out', 'x.csv', '--mix', 'bogus=1'], /names: easy/);
+    await bad(['--sim', '--out', 'x.csv', '--rows', '3'], /--rows applies to an eval output only/);
+    await bad(['--lineage', '--out', 'x.csv', '--mix', 'easy=1'], /--mix applies to --sim only/);
+    await bad(['--lineage', '--out', 'x.csv', '--operations', '2,2'], /--operations lists 2,2: each value once/);
+    await bad(['--lineage', '--out', 'x.csv', '--operations', '2,x'], /--operations takes a whole number from 1 to 12, got "x"/);
+    await bad(['--sim', '--out', 'x.csv', '--junction', 'both'], /--junction is replay or online/);
+    await bad(['--sim', '--out', 'x.csv', '--budget', 'some'], /--budget takes a whole number/);
   });
 });
