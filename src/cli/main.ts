@@ -27,12 +27,12 @@ export interface CommandSpec {
 export const COMMANDS: Record<string, CommandSpec> = {
   init: { run: initCommand, usage: INIT_USAGE, synopsis: 'init [promptfooconfig.yaml]', summary: 'add the plugin to an existing promptfoo config (wraps its providers)' },
   route: { run: routeCommand, usage: ROUTE_USAGE, synopsis: 'route <profiles.csv|records.json>', summary: 'Eq. 2 taxonomy and the routing report on a feature table' },
-  probe: { run: probeCommand, usage: PROBE_USAGE, synopsis: 'probe --sim --out profiles.csv', summary: 'sample, featurize and rescue-probe a simulated population' },
+  probe: { run: probeCommand, usage: PROBE_USAGE, synopsis: 'probe <results.json> --out probe.csv', summary: 'measure rescue per operator on an eval\'s failing rows (or --lineage, --sim)' },
   serve: { run: serveCommand, usage: SERVE_USAGE, synopsis: 'serve [--sim] [--port N]', summary: "serve the embedded lineage (or --sim) in vLLM's OpenAI dialect, as vLLM behaves" },
   'serve-sim': { run: serveSimCommand, usage: SERVE_USAGE, synopsis: 'serve-sim [--port N]', summary: 'the same as serve --sim (the planted simulator)' },
   report: { run: reportCommand, usage: REPORT_USAGE, synopsis: 'report <eval-output.json>', summary: 'recoverability.json / .md / .html from a promptfoo output' },
   gate: { run: gateCommand, usage: GATE_USAGE, synopsis: 'gate --baseline A --candidate B', summary: 'compare two evals; exit 1 on a regime-shift regression' },
-  validate: { run: validateCommand, usage: VALIDATE_USAGE, synopsis: 'validate --sim', summary: 'the paper\'s experiment on a simulated population' },
+  validate: { run: validateCommand, usage: VALIDATE_USAGE, synopsis: 'validate --lineage | --sim', summary: 'the paper\'s experiment, and measure-then-route, on the embedded lineage or the simulator' },
   calibrate: { run: calibrateCommand, usage: CALIBRATE_USAGE, synopsis: 'calibrate probe.csv --out policy.json', summary: 'learn and choose the routing policy from a rescue probe' },
 };
 

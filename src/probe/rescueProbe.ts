@@ -9,6 +9,7 @@ import { seedOf } from '../core/random/seededRandom.js';
 import { applyIntervention, type InterventionContext } from '../interventions/applyIntervention.js';
 import { operatorName, PAPER_OPERATOR_SPECS, type OperatorSpec } from '../interventions/operators.js';
 import { addMeters, emptyMeter, type Meter, meteredModel } from '../models/meteredModel.js';
+import type { TokenModel } from '../models/tokenModel.js';
 import { type ProbePhase, ProbeJournal } from './probeJournal.js';
 
 /** A failed problem to probe: its prompt, how to grade, and its failed rollouts. */
@@ -18,10 +19,15 @@ export interface ProbeTarget {
   model?: string;
   task?: string;
   prompt: readonly number[];
-  isCorrect: (text: string) => boolean;
+  /** Grades an attempt's text (a function grader may be async). */
+  isCorrect: (text: string) => boolean | Promise<boolean>;
   nRollouts: number;
   nPassed: number;
   failed: { index: number; tokens: readonly number[]; summary: RolloutSummary }[];
+  /** This problem's own models (rows of one eval may name different endpoints); default the context's. */
+  models?: { specialist: TokenModel; ancestor?: TokenModel | undefined };
+  /** This problem's own output budget (the room its prompt leaves in the context); default the context's. */
+  maxTokens?: number;
 }
 
 /**
@@ -138,19 +144,22 @@ export async function runProbe(
               continue;
             }
             const meter = emptyMeter();
+            const specialist = u.target.models?.specialist ?? context.specialist;
+            const ancestor = u.target.models ? u.target.models.ancestor : context.ancestor;
             const result = await applyIntervention(
               u.op,
               {
                 ...context,
-                specialist: meteredModel(context.specialist, meter),
-                ancestor: context.ancestor ? meteredModel(context.ancestor, meter) : undefined,
+                specialist: meteredModel(specialist, meter),
+                ancestor: ancestor ? meteredModel(ancestor, meter) : undefined,
                 prompt: u.target.prompt,
+                maxTokens: u.target.maxTokens ?? context.maxTokens,
               },
               { tokens: u.rollout.tokens, junction: u.rollout.summary.junction },
               attempt,
               attemptSeed(seed, u.target.problemId, u.rollout.index, u.name, phase, attempt),
             );
-            ok = u.target.isCorrect(result.text);
+            ok = await u.target.isCorrect(result.text);
             charge(u.target.problemId, u.name, meter);
             await journal.record({
               problem_id: u.target.problemId,

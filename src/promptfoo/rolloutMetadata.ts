@@ -54,6 +54,8 @@ export const RolloutMetadataSchema = z.object({
   /** Rollouts that could not be obtained (after retries), with the error. */
   errors: z.array(z.object({ index: z.number().int().nonnegative(), message: z.string() })),
   sidecar: z.string().nullable(),
+  /** The rollout cache file (absolute) holding this row's token ids under `row_key`; null without `cache:`. */
+  cache: z.string().nullable().default(null),
   /** The promptfoo config's directory: relative paths in the assertion's config resolve against it. */
   base_path: z.string().nullable().default(null),
   /** What the provider's `repair:` did on this row (absent or null without `repair`). */

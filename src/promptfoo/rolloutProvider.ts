@@ -127,6 +127,7 @@ export class RolloutProvider implements ApiProvider {
         ancestor_rollouts: result.ancestorRollouts?.map((r) => ({ index: r.index, text: r.text, answer: r.answer, finish_reason: r.finishReason })) ?? null,
         errors,
         sidecar: this.config.sidecar ?? null,
+        cache: this.config.cache ?? null,
         base_path: this.config.basePath ?? null,
       };
       if (this.sidecar) {

@@ -136,7 +136,7 @@ describe('kill -9 mid-run loses no finished rollout; a rerun resumes without res
     expect(journalled.startsWith(firstRun)).toBe(true); // nothing finished was lost or rewritten
     const keys = journalled.trim().split('\n').slice(1).map((l) => {
       const e = JSON.parse(l);
-      return `${e.problem_id}/${e.rollout}/${e.operator}/${e.attempt}`;
+      return `${e.phase ?? 'label'}/${e.problem_id}/${e.rollout}/${e.operator}/${e.attempt}`;
     });
     expect(new Set(keys).size).toBe(keys.length); // nothing was redone
     // And the result equals an uninterrupted run's.
