@@ -30,7 +30,7 @@ async function until(what: string, check: () => boolean, ms = 240_000) {
 beforeAll(async () => {
   sim = await startServeSim(['--seed', '4']);
   const tests = simPrompts(24, 4).map((p): [string, string] => [p.prompt, String(p.expected)]);
-  const config = endpointSuite(join(dir, 'suite'), sim.url, tests, { provider: { samples: 6, topK: 20, ancestorTopK: 20, cache: join(dir, 'rollouts.jsonl') }, hooks: false });
+  const config = endpointSuite(join(dir, 'suite'), sim.url, tests, { provider: { samples: 6, topK: 20, ancestorTopK: 20, ancestorSamples: 4, cache: join(dir, 'rollouts.jsonl') }, hooks: false });
   const r = await runPromptfooAsync(['eval', '-c', config, '--no-progress-bar', '-j', '4', '-o', join(dir, 'out.json'), '-o', join(dir, 'out.jsonl')]);
   expect([0, 100], r.stderr).toContain(r.code);
 }, 300_000);
