@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,12 +27,12 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-describe('examples/repair through the real promptfoo CLI (embedded lineage, calibrated policy)', () => {
+describe('the root suite repairs its failing tests (embedded lineage, the measured policy)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recov-e2e-repair-'));
   let json: any;
   let csv: string[][];
   beforeAll(() => {
-    const r = runPromptfoo(['eval', '-c', 'examples/repair/promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json'), '-o', join(dir, 'out.csv')]);
+    const r = runPromptfoo(['eval', '-c', 'promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json'), '-o', join(dir, 'out.csv')]);
     expect([0, 100], r.stderr).toContain(r.code);
     json = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
     csv = parseCsv(readFileSync(join(dir, 'out.csv'), 'utf8'));
@@ -50,7 +50,8 @@ describe('examples/repair through the real promptfoo CLI (embedded lineage, cali
       expect(r.attempts).toBeLessThanOrEqual(4);
       // The row's output stays the original rollout (repair.output defaults to original).
       expect(row.response.output).toBe(meta.rollouts[0].text);
-      // The route column (the assertion, applying the repair's policy) and the repair agree.
+      // The route column (the assertion, with the same policy) and the repair agree; the route is the policy's.
+      if (r.route !== null) expect(row.gradingResult.componentResults[0].metadata.recoverability_row.route_source).toBe('policy');
       expect(row.metadata.route).toBe(r.route ?? 'none');
       if (r.route === null) {
         expect(row.namedScores).not.toHaveProperty('rescued');
@@ -88,15 +89,18 @@ describe('examples/repair through the real promptfoo CLI (embedded lineage, cali
   });
 });
 
-describe('examples/repair is regenerated, not hand-edited', () => {
-  it('tests.csv comes from make-repair-example.mjs, and policy.json is what calibrate makes of the shipped probe.csv', async () => {
-    // @ts-expect-error: a plain .mjs script without types
-    const { testsCsv } = await import('../../examples/repair/make-repair-example.mjs');
-    expect(testsCsv()).toBe(readFileSync('examples/repair/tests.csv', 'utf8'));
-    const dir = mkdtempSync(join(tmpdir(), 'recov-repair-policy-'));
-    copyFileSync('examples/repair/probe.csv', join(dir, 'probe.csv'));
-    const r = spawnSync(process.execPath, [resolve('bin/recoverability.js'), 'calibrate', 'probe.csv', '--out', 'policy.json'], { cwd: dir, encoding: 'utf8' });
+describe('the shipped lineage policy is regenerated, not hand-edited', () => {
+  it('examples/lineage/policy.json is what calibrate makes of the shipped probe.csv (recoverability probe --lineage --problems 160 --seed 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recov-lineage-policy-'));
+    mkdirSync(join(dir, 'examples/lineage'), { recursive: true });
+    copyFileSync('examples/lineage/probe.csv', join(dir, 'examples/lineage/probe.csv'));
+    const r = spawnSync(process.execPath, [resolve('bin/recoverability.js'), 'calibrate', 'examples/lineage/probe.csv', '--out', 'examples/lineage/policy.json'], { cwd: dir, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(dir, 'policy.json'), 'utf8')).toBe(readFileSync('examples/repair/policy.json', 'utf8'));
+    expect(readFileSync(join(dir, 'examples/lineage/policy.json'), 'utf8')).toBe(readFileSync('examples/lineage/policy.json', 'utf8'));
+    // Held out from the root suite: the probe's problems (seed 2) are not the suite's (seed 1).
+    const suite = new Set(readFileSync('examples/lineage-problems.csv', 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]));
+    const probed = readFileSync('examples/lineage/probe.csv', 'utf8').trim().split('\n').slice(1).map((l) => /Q: ([^,"]+)=/.exec(l)?.[1]);
+    expect(probed.filter(Boolean).length).toBe(96);
+    expect(probed.some((e) => suite.has(e!))).toBe(false);
   }, 60_000);
 });

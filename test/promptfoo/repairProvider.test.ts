@@ -122,7 +122,7 @@ describe('repairs on the embedded lineage', () => {
 });
 
 describe('repairs with a calibrated policy', () => {
-  const policyPath = resolve('examples/repair/policy.json');
+  const policyPath = resolve('examples/lineage/policy.json');
   const problems = arithProblems({ seed: 4, operations: [2, 4, 5], count: 3 });
 
   it('each row takes the route applyPolicy gives it, which the assertion (without a policy of its own) shows as the row\'s route', async () => {
@@ -156,7 +156,7 @@ describe('repair config errors fail the eval at once, naming the field', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.json'), '{"format": "x"}');
     expect(make({ policy: 'bad.json', budget: 1 }, { basePath: dir })).toThrow(/at repair\.policy: .*bad\.json is not a policy file/);
-    const policy = JSON.parse(readFileSync('examples/repair/policy.json', 'utf8'));
+    const policy = JSON.parse(readFileSync('examples/lineage/policy.json', 'utf8'));
     writeFileSync(join(dir, 'more.json'), JSON.stringify({ ...policy, operators: [...policy.operators, 'sparse_steer_m'] }));
     expect(make({ policy: 'more.json', budget: 1 }, { basePath: dir })).toThrow(/at repair\.operators: the policy .*more\.json routes to sparse_steer_m, which has no operator spec/);
     expect(make({ policy: 'more.json', budget: 1, operators: [{ kind: 'sparse_steer', geometry: 'm' }] }, { basePath: dir })()).toBeInstanceOf(RolloutProvider);

@@ -1,21 +1,23 @@
 #!/usr/bin/env node
-// What repair costs and buys on the root-like lineage suite: the 40 problems of tests.csv × 12
-// rollouts, in-process (no promptfoo), once without repair and once per route at the same budget.
-// Run after `npm run build`: node examples/repair/measure-repair.mjs [--budget 4] [--json]
+// What repair costs and buys on the root suite's 40 lineage problems (examples/lineage-problems.csv)
+// × 12 rollouts, in-process (no promptfoo), once without repair and once per route at the same
+// budget, the measured policy (examples/lineage/policy.json) included.
+// Run after `npm run build`: node scripts/measure-repair.mjs [--budget 4] [--json]
 // Counts (attempts, requests, tokens, rescues) are exact and reproducible; wall times depend on the machine.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { RolloutProvider } from '../../dist/promptfoo/rolloutProvider.js';
-import { CAPTURE } from './make-repair-example.mjs';
+import { RolloutProvider } from '../dist/promptfoo/rolloutProvider.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+/** The root suite's capture settings (promptfooconfig.yaml). */
+const CAPTURE = { specialist: 'lineage', samples: 12, temperature: 0.6, topK: 20, ancestorTopK: 20, ancestorSamples: 4, maxTokens: 100, seed: 1 };
+const here = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { budget: { type: 'string', default: '4' }, json: { type: 'boolean', default: false } } });
 const budget = Number(values.budget);
-const tests = readFileSync(join(here, 'tests.csv'), 'utf8').trim().split('\n').slice(1).map((l) => {
-  const [question, answer] = l.split(',');
-  return { prompt: `${question}\n`, answer };
+const tests = readFileSync(join(here, 'examples/lineage-problems.csv'), 'utf8').trim().split('\n').slice(1).map((l) => {
+  const [, expression, answer] = l.split(',');
+  return { prompt: `Q: ${expression}=\n`, answer };
 });
 const grader = { type: 'numeric', var: 'answer' };
 const variants = [
@@ -24,7 +26,7 @@ const variants = [
   ['local_temp', { route: 'local_temp' }],
   ['sparse_steer', { route: 'sparse_steer' }],
   ['dense_steer', { route: 'dense_steer' }],
-  ['policy.json', { policy: 'policy.json' }],
+  ['policy.json', { policy: 'examples/lineage/policy.json' }],
 ];
 
 const rows = [];
