@@ -15,7 +15,8 @@ export const SERVE_USAGE = `Usage: recoverability serve [--port 8000] [--host 12
                             [--generation-config auto|vllm|PATH] [--max-body-bytes N] [--record-requests FILE]
                             [--sim [--seed S] [--mix easy=0.3,demoted=0.7]]
 
-Serves models in vLLM's OpenAI-compatible dialect, as vLLM really behaves: raw log-probs, at most
+Serves the embedded real lineage (arith-specialist and arith-ancestor, max_model_len 128; with
+--sim the planted simulator) in vLLM's OpenAI-compatible dialect, as vLLM really behaves: raw log-probs, at most
 --max-logprobs per position, max_model_len enforced, vLLM's sampling fields and error bodies.
 Endpoints: GET /health, /v1/models; POST /v1/completions, /v1/chat/completions, /tokenize,
 /detokenize. Binds loopback by default; stops on Ctrl-C. "serve-sim" is "serve --sim".
