@@ -55,7 +55,12 @@ export function journalFingerprint(headerLine: string): string | null {
  */
 export async function loadMeasurements(paths: MeasurementPaths, options: { testKeys: ReadonlySet<string>; strict: boolean; cwd?: string }): Promise<LoadedMeasurements> {
   const cwd = options.cwd ?? process.cwd();
-  const show = (p: string) => (isAbsolute(p) ? relative(cwd, p) || p : p);
+  /** A path as the report shows it: relative to the working directory when under it, else as it is. */
+  const show = (p: string) => {
+    if (!isAbsolute(p)) return p;
+    const r = relative(cwd, p);
+    return r === '' || r.startsWith('..') || isAbsolute(r) ? p : r;
+  };
   const notes: string[] = [];
   /** A failed check: refused for a file the user named (in strict mode), else noted. */
   const fail = (named: boolean, message: string): null => {

@@ -242,7 +242,7 @@ function clustersCard(report: EvalReport): string {
   if (report.clusters.length === 0) return '';
   return `<section class="card" id="clusters"><h2>Failure clusters (k-means)</h2>
 <p class="note">k-means over this eval's failures on their z-scored features; centroids in z-scores over those failures (0 = their average).</p>
-<table><thead><tr><th>cluster</th><th class="n">size</th><th class="n">z spread</th><th class="n">z concentration</th><th class="n">z logit dispersion</th><th>route of centroid</th></tr></thead><tbody>
+<table><thead><tr><th>cluster</th><th class="n">size</th><th class="n">z spread</th><th class="n">z concentration</th><th class="n">z logit dispersion</th><th>paper&#39;s rule at the centroid</th></tr></thead><tbody>
 ${report.clusters.map((c) => `<tr><td>${escapeHtml(c.name)}</td><td class="n">${c.size}</td><td class="n">${num(c.centroid_z.spread, 2)}</td><td class="n">${num(c.centroid_z.concentration, 2)}</td><td class="n">${num(c.centroid_z.logit_dispersion, 2)}</td><td>${c.route ? `<span class="tag ${cls('rt', c.route)}">${escapeHtml(c.route)}</span>` : '—'}</td></tr>`).join('\n')}
 </tbody></table></section>`;
 }

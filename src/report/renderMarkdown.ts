@@ -59,7 +59,7 @@ export function renderMarkdown(report: EvalReport, options: { maxRows?: number }
     out.push('', "## Failure clusters (k-means over this eval's failures; centroids in z-scores over them)", '');
     out.push(
       table(
-        ['cluster', 'size', 'z spread', 'z concentration', 'z logit dispersion', 'route of centroid'],
+        ['cluster', 'size', 'z spread', 'z concentration', 'z logit dispersion', "paper's rule at the centroid"],
         report.clusters.map((c) => [cell(c.name), String(c.size), num(c.centroid_z.spread, 2), num(c.centroid_z.concentration, 2), num(c.centroid_z.logit_dispersion, 2), c.route ? cell(c.route, 40) : '—']),
       ),
     );

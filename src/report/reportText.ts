@@ -34,7 +34,7 @@ export function routeSourceDetail(report: EvalReport): string {
   const chosen = p?.candidates.find((c) => c.name === p.choice.name);
   const best = p?.candidates.find((c) => c.kind === 'fixed' && c.operator === p.choice.best_fixed);
   const evidence = p
-    ? ` ${p.path} was calibrated on ${p.probe.rows} probed failing rows of ${p.probe.path}; it chose ${p.choice.name} (${p.choice.kind})${chosen ? `, cross-validated rescue ${interval(chosen.rescue_all)}` : ''}${best && chosen !== best ? ` against always ${best.name} ${interval(best.rescue_all)}` : ''}.`
+    ? ` ${p.path} was calibrated on ${p.probe.rows} probed failing rows of ${p.probe.path}; it chose ${p.choice.name} (${p.choice.kind})${chosen ? `, cross-validated rescue ${interval(chosen.rescue_all)}` : ''}${best && chosen !== best ? ` against ${best.name} ${interval(best.rescue_all)}` : ''}.`
     : ` The policy's file (${e.policy ?? 'unknown'}) was not read: pass it with --policy to show its evidence.`;
   return `Regimes and routes come from a policy learned from a rescue probe of this model, each regime with its cross-validated precision.${evidence}`;
 }
