@@ -114,3 +114,13 @@ describe('rescue at budget from the journal', () => {
     expect(rescueAtBudget(entries)).toEqual([{ operator: 'retry', budget: 1, rescue: 0 }, { operator: 'retry', budget: 2, rescue: 1 }]);
   });
 });
+
+describe('recoverability.json version 3', () => {
+  it('a reader of another version says which version it got and what to do', () => {
+    const r = buildEvalReport([input('k1', 1)]);
+    expect(EvalReportSchema.safeParse(r).success).toBe(true);
+    const old = EvalReportSchema.safeParse({ ...r, version: 2 });
+    expect(old.success).toBe(false);
+    expect(old.error!.issues[0]).toMatchObject({ path: ['version'], message: 'this is recoverability.json version 2; this reader reads version 3: rerun "recoverability report" on the eval output' });
+  });
+});
