@@ -8,7 +8,7 @@ import { EvalReportSchema } from '../core/contracts/evalReport.js';
 import { ContractError, parseWith } from '../core/contracts/validate.js';
 import { InputError, withInputErrors } from '../io/inputError.js';
 import { loadEvalOutput } from '../io/loadEvalOutput.js';
-import { loadMeasurements } from '../io/loadMeasurements.js';
+import { loadMeasurements, rowNames } from '../io/loadMeasurements.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
 import { checkWritableDir } from '../io/writableOutput.js';
 import { writeReportJson } from '../io/writeReportJson.js';
@@ -79,7 +79,7 @@ export async function reportCommand(argv: string[], out: (s: string) => void): P
       const policy = values.policy ?? (rowsPolicy.length === 1 ? rowsPolicy[0] : undefined);
       const measurements = await loadMeasurements(
         { probe: values.probe, policy, policyNamed: values.policy !== undefined, journal: values.journal },
-        { testKeys: new Set(built.rows.map((r) => r.test_key)), strict: true },
+        { testKeys: rowNames(built.rows), strict: true },
       );
       report = parseWith(EvalReportSchema, addMeasurements(built, measurements), 'recoverability report');
     } catch (err) {

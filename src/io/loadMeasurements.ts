@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Measurements } from '../core/analysis/addMeasurements.js';
+import { probeRowId } from '../core/analysis/measuredTruth.js';
 import type { AttemptRecord } from '../core/analysis/rescueAtBudget.js';
 import type { ProbeRecord } from '../core/contracts/probeRecord.js';
 import type { Policy } from '../core/policy/policySchema.js';
@@ -47,13 +48,14 @@ export function journalFingerprint(headerLine: string): string | null {
  * - without `journal`, the probe's own `<probe>.journal.jsonl` is used when it exists;
  * - the journal's settings fingerprint must be the probe's (its records' `settings`), or the
  *   policy's record of it;
- * - at least one probed problem (probe or journal) must be a test of this eval (its problem_id a
- *   graded row's test_key).
+ * - at least one probed problem (probe or journal) must be a row of this eval (its problem_id a
+ *   graded row's test_key or row-key prefix: `testKeys` holds both).
  * A file the user named that fails a check is refused with an InputError that says which check
  * and both sides (`strict`, the CLI); a file that was only looked for, or any failure when not
  * strict (the afterAll hook, which must not fail the eval), becomes a note and is not used.
  */
 export async function loadMeasurements(paths: MeasurementPaths, options: { testKeys: ReadonlySet<string>; strict: boolean; cwd?: string }): Promise<LoadedMeasurements> {
+  // `testKeys`: every name the probe may give a row of this eval (test keys, and row-key prefixes).
   const cwd = options.cwd ?? process.cwd();
   /** A path as the report shows it: relative to the working directory when under it, else as it is. */
   const show = (p: string) => {
@@ -149,6 +151,16 @@ export async function loadMeasurements(paths: MeasurementPaths, options: { testK
     }
   }
   return { policy, probe: probe ? { path: probe.path, format: probe.format, records: probe.records, notes: probe.notes } : null, journal, notes };
+}
+
+/** Every name a probe may give a row of this eval: its test_key, and its row key's probe id. */
+export function rowNames(rows: readonly { test_key: string; row_key: string | null }[]): Set<string> {
+  const names = new Set<string>();
+  for (const r of rows) {
+    names.add(r.test_key);
+    if (r.row_key) names.add(probeRowId(r.row_key));
+  }
+  return names;
 }
 
 /** The one settings fingerprint of a probe's records, or null when they carry none (or several). */

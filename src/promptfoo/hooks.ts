@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { addMeasurements } from '../core/analysis/addMeasurements.js';
 import { buildEvalReport } from '../core/analysis/buildEvalReport.js';
 import type { EvalReport } from '../core/contracts/evalReport.js';
-import { loadMeasurements } from '../io/loadMeasurements.js';
+import { loadMeasurements, rowNames } from '../io/loadMeasurements.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
 import { fixHeaderMetrics } from '../report/headerMetrics.js';
 import { renderMarkdown } from '../report/renderMarkdown.js';
@@ -58,7 +58,7 @@ export async function afterAll(context: { results?: any[]; prompts?: any[]; eval
   let report: EvalReport = buildEvalReport(inputs, { evalId: context.evalId ?? null, reference, errors, verdictEstimates: true });
   const policies = [...new Set(inputs.flatMap((r) => (r.estimate?.policy ? [r.estimate.policy] : [])))];
   if (policies.length === 1) {
-    const measurements = await loadMeasurements({ policy: policies[0]! }, { testKeys: new Set(report.rows.map((r) => r.test_key)), strict: false }).catch((err: Error) => ({
+    const measurements = await loadMeasurements({ policy: policies[0]! }, { testKeys: rowNames(report.rows), strict: false }).catch((err: Error) => ({
       notes: [`the policy's measurements could not be read: ${err.message}`],
     }));
     report = addMeasurements(report, measurements);

@@ -78,6 +78,8 @@ export interface RowParts {
   assertText?: string;
   /** Every rollout's final answer, in rollout order, or null when unknown. Read only when the verdict lacks the slim fields. */
   answers: () => (string | null)[] | null;
+  /** The RolloutProvider's row key (its cache key: model, prompt, repeat), when the row has one. */
+  rowKey?: () => string | null;
 }
 
 /** One shared empty list for the (many) rows with every signal available. */
@@ -136,6 +138,7 @@ export function reportRowFromParts(parts: RowParts, where: string, lean = false)
       sample_output: lean || parts.output === null ? '' : parts.output.slice(0, SAMPLE_CHARS),
       ancestor_pass_rate: ancestor,
       estimate,
+      row_key: lean ? null : (parts.rowKey?.() ?? null),
     },
   };
 }
@@ -185,6 +188,7 @@ function partsFromResult(r: any, verdict: unknown): RowParts {
     output: typeof r?.response?.output === 'string' ? r.response.output : null,
     verdict,
     answers: () => (Array.isArray(meta?.rollouts) ? meta.rollouts.map((x: any) => (typeof x?.answer === 'string' ? x.answer : null)) : null),
+    rowKey: () => (typeof meta?.row_key === 'string' ? meta.row_key : null),
   };
 }
 

@@ -50,6 +50,15 @@ describe('measured truth: the probe joined on test_key, against the estimate', (
     expect(report.rows.find((r) => r.test_key === 'k4')!.measured!.route_rescue).toBeNull(); // stop is not an operator
   });
 
+  it('a record named by the row key\'s first 16 hex digits (what recoverability probe writes) joins that row', () => {
+    const base = handReport();
+    const withKeys = { ...base, rows: base.rows.map((r, i) => ({ ...r, row_key: `${String(i).padStart(16, 'a')}${'f'.repeat(48)}` })) };
+    const k3 = withKeys.rows.find((r) => r.test_key === 'k3')!;
+    const r = addMeasurements(withKeys, { probe: { path: 'p.csv', format: 'probe-csv', records: [record(k3.row_key!.slice(0, 16), 'resample'), record('k1', 'steerable')] } });
+    expect(r.measured!.probe).toMatchObject({ matched: 2, unmatched: 0 });
+    expect(r.rows.find((x) => x.test_key === 'k3')!.measured!.label).toBe('resample');
+  });
+
   it('measured shares are over every probed row', () => {
     expect(m.regime_shares).toEqual({ n: 8, counts: { resample: 4, steerable: 3, beyond_reach: 1 }, shares: { resample: 0.5, steerable: 0.375, beyond_reach: 0.125 } });
   });
@@ -66,7 +75,7 @@ describe('measured truth: the probe joined on test_key, against the estimate', (
     expect(a.accuracy).toBeCloseTo(2 / 5, 12); // k1 and k3
     expect(a.balanced_accuracy).toBeCloseTo((1 / 3 + 1 / 2) / 2, 12); // steerable 1 of 3, resample 1 of 2
     expect(a.majority).toEqual({ label: 'steerable', accuracy: 3 / 5, balanced_accuracy: 1 / 2 });
-    expect(m.notes.join(' ')).toMatch(/1 of 8 probed rows are not tests of this eval.*1 probed rows passed every rollout.*1 probed rows match several rows/);
+    expect(m.notes.join(' ')).toMatch(/1 of 8 probed rows are not rows of this eval.*1 probed rows passed every rollout.*1 probed rows match several rows/);
   });
 
   it('ceiling: label against the independent re-probe label', () => {

@@ -37,6 +37,8 @@ export interface ReportRowInput {
    * recomputed on the report's scale either way.
    */
   estimate?: RowEstimate | null;
+  /** The RolloutProvider's row key (model, prompt, repeat), when known. */
+  row_key?: string | null;
 }
 
 /** A row's estimate as gradeRollouts recorded it. */
@@ -143,6 +145,7 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
       prompt_idx: r.prompt_idx,
       repeat: r.repeat,
       test_key: r.test_key ?? fallbackTestKey(r.description),
+      row_key: r.row_key ?? null,
       description: r.description,
       provider: r.provider,
       n_rollouts: r.n_rollouts,

@@ -13,6 +13,9 @@ export interface ProbeInput {
   notes?: readonly string[];
 }
 
+/** How the probe names a row by its RolloutProvider row key: its first 16 hex digits. */
+export const probeRowId = (rowKey: string) => rowKey.slice(0, 16);
+
 /** The estimated regimes a confusion matrix has columns for, in reading order. */
 const ESTIMATED = ['resample', 'steerable', 'beyond_reach', 'retry_insufficient'] as const;
 
@@ -20,8 +23,10 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 /**
  * The probe joined to this eval's rows, and what it measured:
- * - a record joins the graded row whose `test_key` is its `problem_id`, when exactly one row has
- *   it (rows repeated over prompts, providers or `--repeat` are ambiguous and left out, counted);
+ * - a record joins the graded row its `problem_id` names — the row's `test_key`, else the first 16
+ *   hex digits of its RolloutProvider row key (what `recoverability probe` writes) — when exactly
+ *   one row has it (a test repeated over prompts, providers or `--repeat` is ambiguous by its
+ *   test_key: left out, counted);
  * - regime shares: the Eq. 2 labels of every probe record (the probe's own sample of failing rows);
  * - agreement, on the joined rows: confusion[measured label][estimated regime], accuracy,
  *   balanced accuracy (mean recall over the labels present; an estimate that is not a label —
@@ -34,16 +39,21 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
  */
 export function measuredTruth(rows: readonly EvalReportRow[], probe: ProbeInput): { measured: Measured; byRow: Map<string, NonNullable<EvalReportRow['measured']>> } {
   const byKey = new Map<string, EvalReportRow[]>();
-  for (const r of rows) {
-    const list = byKey.get(r.test_key);
+  const byRowKey = new Map<string, EvalReportRow[]>();
+  const add = (map: Map<string, EvalReportRow[]>, key: string, r: EvalReportRow) => {
+    const list = map.get(key);
     if (list) list.push(r);
-    else byKey.set(r.test_key, [r]);
+    else map.set(key, [r]);
+  };
+  for (const r of rows) {
+    add(byKey, r.test_key, r);
+    if (r.row_key) add(byRowKey, probeRowId(r.row_key), r);
   }
   const joined: { row: EvalReportRow; record: ProbeRecord }[] = [];
   const unmatched: string[] = [];
   let ambiguous = 0;
   for (const record of probe.records) {
-    const hits = byKey.get(record.problem_id) ?? [];
+    const hits = byKey.get(record.problem_id) ?? byRowKey.get(record.problem_id) ?? [];
     if (hits.length === 1) joined.push({ row: hits[0]!, record });
     else if (hits.length === 0) unmatched.push(record.problem_id);
     else ambiguous++;
@@ -96,7 +106,7 @@ export function measuredTruth(rows: readonly EvalReportRow[], probe: ProbeInput)
   const notes = [...(probe.notes ?? [])];
   if (unmatched.length > 0) {
     notes.push(
-      `${unmatched.length} of ${n} probed rows are not tests of this eval (their problem_id is no graded row's test_key): left out of the agreement; they still count in the measured shares`,
+      `${unmatched.length} of ${n} probed rows are not rows of this eval (their problem_id is no graded row's test_key or row key): left out of the agreement; they still count in the measured shares`,
     );
   }
   if (judged.length < joined.length) notes.push(`${joined.length - judged.length} probed rows passed every rollout in this eval (solved): no regime to compare`);

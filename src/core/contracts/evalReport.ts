@@ -68,7 +68,7 @@ export const MeasuredSchema = z.object({
     /** The probe's settings fingerprint (null for a feature table, which records none). */
     settings: z.string().nullable(),
     split: z.enum(['disjoint', 'same', 'mixed']),
-    /** Probe records whose problem_id is the test_key of exactly one graded row of this eval. */
+    /** Probe records whose problem_id names exactly one graded row of this eval (its test_key, or its row key's first 16 hex digits). */
     matched: z.number().int().nonnegative(),
     /** Records matching no graded row, and records matching several (prompts, providers, repeats). */
     unmatched: z.number().int().nonnegative(),
@@ -223,6 +223,8 @@ export const EvalReportSchema = z.object({
       prompt_idx: z.number().int().nonnegative(),
       repeat: z.number().int().nonnegative(),
       test_key: z.string(),
+      /** The RolloutProvider's row key (a hash of model, prompt and repeat): a probe names a row by its first 16 hex digits or by test_key. */
+      row_key: z.string().nullable(),
       description: z.string(),
       provider: z.string(),
       n_rollouts: z.number().int().positive(),
