@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Measurements } from '../core/analysis/addMeasurements.js';
 import { probeRowId } from '../core/analysis/measuredTruth.js';
 import type { AttemptRecord } from '../core/analysis/rescueAtBudget.js';
@@ -42,8 +42,9 @@ export function journalFingerprint(headerLine: string): string | null {
  * JSONL), the learned policy (policy.json) and the probe journal — and checks that they belong
  * to one probe of this eval's population:
  * - the policy records the probe it was calibrated on (path, sha-256, settings fingerprint);
- *   without `probe`, that probe is looked for (next to the policy, then from the working
- *   directory) and used when its sha-256 still matches; a different probe given beside it is a
+ *   without `probe`, that probe is looked for (its recorded path from next to the policy, then
+ *   from the working directory, then its file name next to the policy) and used when its sha-256
+ *   still matches; a different probe given beside it is a
  *   fresh measurement of the policy's estimates, used and said so;
  * - without `journal`, the probe's own `<probe>.journal.jsonl` is used when it exists;
  * - the journal's settings fingerprint must be the probe's (its records' `settings`), or the
@@ -111,7 +112,8 @@ export async function loadMeasurements(paths: MeasurementPaths, options: { testK
     }
   } else if (policy) {
     const recorded = policy.policy.probe.path;
-    const candidates = isAbsolute(recorded) ? [recorded] : [resolve(dirname(paths.policy!), recorded), resolve(cwd, recorded)];
+    // As recorded (relative to where calibrate ran: unknown here), next to the policy, or by its name next to the policy; the sha-256 decides.
+    const candidates = isAbsolute(recorded) ? [recorded, join(dirname(paths.policy!), basename(recorded))] : [resolve(dirname(paths.policy!), recorded), resolve(cwd, recorded), join(dirname(paths.policy!), basename(recorded))];
     const found = candidates.find((c) => existsSync(c));
     if (!found) notes.push(`the probe ${policy.path} was calibrated on (${recorded}) was not found next to the policy or in the working directory: measured labels are not shown`);
     else {
@@ -124,7 +126,7 @@ export async function loadMeasurements(paths: MeasurementPaths, options: { testK
   if (probe && !probe.records.some((r) => options.testKeys.has(r.problem_id))) {
     probe = fail(
       Boolean(paths.probe),
-      `none of the ${probe.records.length} rows of ${probe.path} is a test of this eval: it probed another population (its problem ids look like ${JSON.stringify(probe.records[0]?.problem_id ?? '')}; this eval's test keys look like ${JSON.stringify(options.testKeys.values().next().value ?? '')}: the probe's problem_id is the report's test_key)`,
+      `none of the ${probe.records.length} rows of ${probe.path} is a test of this eval: it probed another population (its problem ids look like ${JSON.stringify(probe.records[0]?.problem_id ?? '')}; this eval's test keys look like ${JSON.stringify(options.testKeys.values().next().value ?? '')}; a probe names a row by its test_key or its row key's first 16 hex digits)`,
     );
   }
 
