@@ -66,7 +66,8 @@ export function columnScale(name: string): ColumnScale {
   return 'number';
 }
 
-const SHARE_COLUMNS = new Set(['pass_rate', 'ancestor_pass_rate', 'spread', 'wrong_mode_share', 'retry_rescue_est', 'regime_precision']);
+/** Shares 0–1 by name; `rescued` (1/0 per repaired row, the repair's columns) averages to the rescue rate. */
+const SHARE_COLUMNS = new Set(['pass_rate', 'ancestor_pass_rate', 'spread', 'wrong_mode_share', 'retry_rescue_est', 'regime_precision', 'rescued']);
 
 /**
  * The named scores of one row.

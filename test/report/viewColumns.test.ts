@@ -126,5 +126,8 @@ describe('rowColumns: what a row shows in promptfoo view', () => {
     expect(columnScale('regime_precision')).toBe('share');
     expect(columnScale('concentration_log10')).toBe('number');
     expect(columnScale('z_spread')).toBe('number');
+    // The repair's columns: rescued averages to a rescue rate; attempts and tokens are counts.
+    expect(columnScale('rescued')).toBe('share');
+    expect(columnScale('repair_tokens')).toBe('number');
   });
 });
