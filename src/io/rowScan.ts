@@ -98,6 +98,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
     verdict,
     ...(assertText !== undefined ? { assertText } : {}),
     answers: () => scanAnswers(b, responseAt, responseEnd),
+    rowKey: () => scanRowKey(b, responseAt, responseEnd),
   };
 }
 
@@ -147,6 +148,13 @@ function scanAnswers(b: Buffer, from: number, to: number): (string | null)[] | n
       i = r.next;
     }
   }
+}
+
+/** The RolloutProvider's `row_key` in the response's metadata (a string), or null. */
+function scanRowKey(b: Buffer, from: number, to: number): string | null {
+  const k = findKey(b, 'row_key', from, to);
+  if (!k || b[k.valueAt] !== 0x22) return null;
+  return JSON.parse(b.toString('utf8', k.valueAt, skipString(b, k.valueAt, to))) as string;
 }
 
 function readNumber(b: Buffer, i: number, e: number): { value: number | null; next: number } {

@@ -9,7 +9,10 @@ import type { Policy } from '../core/policy/policySchema.js';
 import { PROSPECTIVE_REGIMES, type ProspectiveRegime, prospectiveRegime } from '../core/regimes/prospectiveRegime.js';
 import { rowSignals } from '../core/signals/rowSignals.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
+import { loadReferenceValues } from '../io/loadReferenceValues.js';
 import { readPolicyFile } from '../io/policyFile.js';
+import { reasonLine, whyOnly } from '../report/reasonLine.js';
+import { COLUMN_SETS, rowColumns } from '../report/viewColumns.js';
 import { METADATA_KEY, RolloutMetadataSchema } from './rolloutMetadata.js';
 import { repairColumns } from './repairColumns.js';
 import { rolloutChecker } from './rolloutGrader.js';
@@ -33,6 +36,12 @@ export const GradeRolloutsConfigSchema = z
      * rule. Relative to the config file.
      */
     policy: z.string().optional(),
+    /**
+     * The row's columns in `promptfoo view`: `default`, the few that matter, each a share 0–1 or
+     * an indicator (pass rate, pass@k, the ancestor's pass rate, the three features, regime and
+     * route); `all` adds every signal, each named with its unit (see report/viewColumns).
+     */
+    columns: z.enum(COLUMN_SETS).default('default'),
   })
   .strict();
 
@@ -75,38 +84,39 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
 
   // Without its own policy, the assertion applies the provider's repair policy: the route column and the repair agree.
   const policyPath = config.policy ? resolve(base, config.policy) : meta.repair?.source === 'policy' ? meta.repair.policy : null;
+  const referencePath = config.reference ? resolve(base, config.reference) : null;
   const estimate = policyPath
     ? await policyEstimate(policyPath, signals)
-    : await paperRuleEstimate(config.reference ? resolve(base, config.reference) : null, { nRollouts: n, nPassed: c, features: usableFeatures });
-  const referencePath = config.reference ? resolve(base, config.reference) : null;
+    : await paperRuleEstimate(referencePath, { nRollouts: n, nPassed: c, features: usableFeatures });
 
-  const scores: Record<string, number | null | undefined> = {
-    pass_rate: signals.pass_rate,
-    ancestor_pass_rate: signals.ancestor_pass_rate,
-    spread: signals.spread,
-    concentration: signals.concentration,
-    logit_dispersion: signals.logit_dispersion,
-    answer_entropy: signals.answer_entropy,
-    wrong_mode_share: signals.wrong_mode_share,
-    mean_token_entropy: signals.mean_token_entropy,
-    mean_logprob: signals.mean_logprob,
-    min_window_confidence: signals.min_window_confidence,
-    dispersion_at_min_confidence: signals.dispersion_at_min_confidence,
-    retry_rescue_est: n > c ? passAtK(n, c, Math.min(3, n)) : null,
-  };
+  const passAt: Record<number, number> = {};
+  const passHat: Record<number, number> = {};
   for (const k of config.passAtK) {
     if (k <= n) {
-      scores[`pass_at_${k}`] = passAtK(n, c, k);
-      scores[`pass_hat_${k}`] = passHatK(n, c, k);
+      passAt[k] = passAtK(n, c, k);
+      passHat[k] = passHatK(n, c, k);
     }
   }
-  for (const [f, z] of Object.entries(estimate.z ?? {})) scores[`z_${f}`] = z;
-  for (const regime of PROSPECTIVE_REGIMES) scores[`regime_${regime}`] = estimate.regime === regime ? 1 : 0;
+  const referenceValues = referencePath && config.reference ? await loadReferenceValues(referencePath).catch(() => null) : null;
+  const namedScores = rowColumns(
+    {
+      ...signals,
+      pass_at: passAt,
+      pass_hat: passHat,
+      retry_rescue_est: n > c ? passAtK(n, c, Math.min(3, n)) : null,
+      z: estimate.z,
+      regime: estimate.regime,
+      route: estimate.route,
+      precision: estimate.precision,
+    },
+    { set: config.columns, reference: referenceValues, prefix: config.prefix },
+  );
   const repair = meta.repair ? await repairColumns(meta.repair, check, vars) : null;
-  Object.assign(scores, repair?.scores);
-
-  const namedScores: Record<string, number> = {};
-  for (const [k, v] of Object.entries(scores)) if (typeof v === 'number' && Number.isFinite(v)) namedScores[config.prefix + k] = v;
+  // `rescued` is a default column (what the recommendation bought); its cost only with `columns: all`,
+  // so a row keeps within the 10 pills promptfoo's view shows (the cost is in the row's metadata).
+  for (const [k, v] of Object.entries(repair?.scores ?? {})) {
+    if (Number.isFinite(v) && (config.columns === 'all' || k === 'rescued')) namedScores[config.prefix + k] = v;
+  }
 
   const row: RowRecoverability = {
     regime: estimate.regime,
@@ -128,12 +138,25 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
     rollout_errors: meta.errors.length,
   };
   const pass = n > 0 && c / n >= config.threshold;
-  const ancestorNote = signals.ancestor_pass_rate === null ? '' : ` Ancestor: ${ancestorOutcomes!.filter((o) => o.pass).length}/${ancestorOutcomes!.length} pass.`;
+  const ancestorPassed = ancestorOutcomes ? ancestorOutcomes.filter((o) => o.pass).length : null;
   const firstFail = outcomes.find((o) => !o.pass);
   return {
     pass,
     score: n > 0 ? c / n : 0,
-    reason: `${c}/${n} rollouts pass (threshold ${config.threshold})${firstFail ? `; e.g. ${firstFail.reason}` : ''}.${ancestorNote} Regime: ${estimate.regime}${estimate.route ? ` → ${estimate.route}` : ''}. ${estimate.why}.${repair?.reason ?? ''}${meta.unavailable.length ? ` Unavailable: ${meta.unavailable.join('; ')}.` : ''}`,
+    reason: `${reasonLine({
+      regime: estimate.regime,
+      route: estimate.route,
+      source: estimate.source,
+      precision: estimate.precision,
+      precisionN: estimate.precisionN,
+      nPassed: c,
+      nRollouts: n,
+      threshold: config.threshold,
+      example: firstFail?.reason ?? null,
+      ancestor: ancestorOutcomes && ancestorPassed !== null ? { passed: ancestorPassed, n: ancestorOutcomes.length } : null,
+      why: whyOnly(estimate.rawWhy, estimate.route),
+      unavailable: meta.unavailable,
+    })}${repair ? ` · ${repair.reason.trim()}` : ''}`,
     namedScores,
     metadata: { [ROW_KEY]: row },
   };
@@ -146,8 +169,11 @@ interface Estimate {
   why: string;
   /** `policy`: learned from a probe of this model; `paper_rule`: the paper's fixed rule, untested here. */
   source: 'policy' | 'paper_rule';
-  /** The policy's cross-validated precision for this regime (null for the paper's rule). */
+  /** The policy's cross-validated precision for this regime (null for the paper's rule), and its base. */
   precision: number | null;
+  precisionN: number | null;
+  /** The estimator's own one-line why (without the note on where the estimate came from). */
+  rawWhy: string;
   z: Record<string, number> | null;
 }
 
@@ -163,7 +189,7 @@ async function policyEstimate(path: string, signals: ReturnType<typeof rowSignal
   const d = applyPolicy(await p, signals);
   // "unknown" (the regime model lacks a signal this row has not got) has no prospective regime of its own.
   const regime: ProspectiveRegime = d.regime === 'unknown' ? 'retry_insufficient' : d.regime;
-  return { regime, route: d.route, why: d.why, source: 'policy', precision: d.precision, z: null };
+  return { regime, route: d.route, why: d.why, rawWhy: d.why, source: 'policy', precision: d.precision, precisionN: d.precision === null ? null : d.precisionN, z: null };
 }
 
 /** The paper's rule on the reference scale (untested on this model: say so). */
@@ -179,5 +205,5 @@ async function paperRuleEstimate(referencePath: string | null, evidence: Paramet
   }
   const e = prospectiveRegime(evidence, { scale, noScaleReason });
   const untested = e.regime === 'steerable' || e.regime === 'beyond_reach' ? ' (the paper\'s rule, untested on this model: run `recoverability probe` and `calibrate` to measure it)' : '';
-  return { regime: e.regime, route: e.route, why: `${e.why}${untested}`, source: 'paper_rule', precision: null, z: (e.z as Record<string, number> | null) ?? null };
+  return { regime: e.regime, route: e.route, why: `${e.why}${untested}`, rawWhy: e.why, source: 'paper_rule', precision: null, precisionN: null, z: (e.z as Record<string, number> | null) ?? null };
 }

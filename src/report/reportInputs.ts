@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ErrorRowInput, ReportRowInput } from '../core/analysis/buildEvalReport.js';
 import { answerDistribution } from '../core/blackbox/answerDistribution.js';
 import { FeaturesSchema } from '../core/contracts/problemRecord.js';
+import { PROSPECTIVE_REGIMES } from '../core/regimes/prospectiveRegime.js';
 import { formatPath } from '../core/contracts/validate.js';
 import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
 import { ROW_KEY, type RowRecoverability, RowRecoverabilitySchema } from '../promptfoo/rowRecoverability.js';
@@ -38,6 +39,15 @@ export const ReportVerdictSchema = z
     reference: z.string().nullable().default(null),
     answer_entropy: z.number().nullable().optional(),
     wrong_mode_share: z.number().nullable().optional(),
+    /** The assertion's own estimate: kept by the report for rows a learned policy routed. */
+    regime: z.enum(PROSPECTIVE_REGIMES).optional(),
+    route: z.string().nullable().optional(),
+    route_reason: z.string().optional(),
+    route_source: z.enum(['policy', 'paper_rule']).optional(),
+    precision: z.number().min(0).max(1).nullable().optional(),
+    policy: z.string().nullable().optional(),
+    signals: z.record(z.string(), z.number().nullable()).nullable().optional(),
+    ancestor_passed: z.array(z.boolean()).nullable().optional(),
   })
   .refine((v) => v.n_passed <= v.n_rollouts, { message: 'n_passed cannot exceed n_rollouts (the output was edited or corrupted: rerun the eval)', path: ['n_passed'] })
   .refine((v) => v.passed === undefined || (v.passed.length === v.n_rollouts && v.passed.filter(Boolean).length === v.n_passed), {
@@ -68,6 +78,8 @@ export interface RowParts {
   assertText?: string;
   /** Every rollout's final answer, in rollout order, or null when unknown. Read only when the verdict lacks the slim fields. */
   answers: () => (string | null)[] | null;
+  /** The RolloutProvider's row key (its cache key: model, prompt, repeat), when the row has one. */
+  rowKey?: () => string | null;
 }
 
 /** One shared empty list for the (many) rows with every signal available. */
@@ -102,6 +114,11 @@ export function reportRowFromParts(parts: RowParts, where: string, lean = false)
     }
   }
   const description = testLabel(parts.testCase?.description, parts.testCase?.vars ?? parts.vars, parts.testIdx);
+  const ancestor = v.signals?.ancestor_pass_rate ?? (v.ancestor_passed && v.ancestor_passed.length > 0 ? v.ancestor_passed.filter(Boolean).length / v.ancestor_passed.length : null);
+  const estimate =
+    !lean && v.regime !== undefined && v.route_source !== undefined
+      ? { regime: v.regime, route: v.route ?? null, why: v.route_reason ?? '', source: v.route_source, precision: v.precision ?? null, policy: v.policy ?? null }
+      : null;
   return {
     reference: v.reference,
     row: {
@@ -119,6 +136,9 @@ export function reportRowFromParts(parts: RowParts, where: string, lean = false)
       wrong_mode_share: wrongMode,
       unavailable: v.unavailable.length === 0 ? NONE : v.unavailable,
       sample_output: lean || parts.output === null ? '' : parts.output.slice(0, SAMPLE_CHARS),
+      ancestor_pass_rate: ancestor,
+      estimate,
+      row_key: lean ? null : (parts.rowKey?.() ?? null),
     },
   };
 }
@@ -168,6 +188,7 @@ function partsFromResult(r: any, verdict: unknown): RowParts {
     output: typeof r?.response?.output === 'string' ? r.response.output : null,
     verdict,
     answers: () => (Array.isArray(meta?.rollouts) ? meta.rollouts.map((x: any) => (typeof x?.answer === 'string' ? x.answer : null)) : null),
+    rowKey: () => (typeof meta?.row_key === 'string' ? meta.row_key : null),
   };
 }
 

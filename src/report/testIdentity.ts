@@ -17,20 +17,32 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** An assertion without the gradeRollouts `reference` (the z-scale population, not part of the test). */
-function withoutReference(assertion: unknown): unknown {
+/** gradeRollouts options that say how a test's failures are read, not what the test is. */
+const READING_OPTIONS = ['policy', 'columns'] as const;
+
+/**
+ * An assertion without what does not make the test: the gradeRollouts `reference` (the z-scale
+ * population; left out of any assertion's config, as before), and gradeRollouts' `policy` and
+ * `columns` (how its failures are routed and shown: an eval with a learned policy tests the same
+ * tests as the eval that was probed to learn it).
+ */
+function withoutReadingOptions(assertion: unknown): unknown {
   if (!assertion || typeof assertion !== 'object' || Array.isArray(assertion)) return assertion;
   const a = assertion as Record<string, unknown>;
   const config = a.config;
-  if (!config || typeof config !== 'object' || Array.isArray(config) || !('reference' in config)) return a;
-  const { reference: _dropped, ...rest } = config as Record<string, unknown>;
+  if (!config || typeof config !== 'object' || Array.isArray(config)) return a;
+  const isGradeRollouts = typeof a.value === 'string' && a.value.includes('gradeRollouts');
+  const drop = ['reference', ...(isGradeRollouts ? READING_OPTIONS : [])].filter((k) => k in config);
+  if (drop.length === 0) return a;
+  const rest = Object.fromEntries(Object.entries(config as Record<string, unknown>).filter(([k]) => !drop.includes(k)));
   return { ...a, config: rest };
 }
 
 /**
  * The stable identity of a test across evals of one suite: `sha256:` + 20 hex digits of the
- * canonical JSON of its vars and its assertions (the `reference` of gradeRollouts left out: it
- * names the z-scale, which a CI run may change between baseline and candidate). Not its
+ * canonical JSON of its vars and its assertions (gradeRollouts' `reference`, `policy` and
+ * `columns` left out: they say how failures are read, which a CI run or a learned policy may
+ * change between evals of the same tests). It is also the probe's `problem_id`. Not its
  * description (promptfoo names CSV rows `Row #N`, which shift when a row is inserted), its index,
  * options or metadata. Tests with identical vars and assertions share a key; the gate matches
  * those in order and reports them.
@@ -53,7 +65,7 @@ function canonicalAssertsText(raw: string, parsed?: unknown): string {
   let canonical = assertCache.get(raw);
   if (canonical === undefined) {
     const list = parsed ?? (JSON.parse(raw) as unknown);
-    canonical = canonicalJson(Array.isArray(list) ? list.map(withoutReference) : []);
+    canonical = canonicalJson(Array.isArray(list) ? list.map(withoutReadingOptions) : []);
     if (assertCache.size > 10_000) assertCache.clear();
     assertCache.set(raw, canonical);
   }

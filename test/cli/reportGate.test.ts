@@ -86,15 +86,16 @@ describe('recoverability report', () => {
     expect(strip('rep-jsonl')).toEqual(strip('rep-json'));
   });
 
-  it('--probe adds rescue-at-budget curves from a probe journal', () => {
+  it('--journal refuses a journal of another population, and a file that is not a journal (the measured report: test/e2e/viewMeasured)', () => {
     const csv = join(dir, 'probe', 'p.csv');
     mkdirSync(join(dir, 'probe'), { recursive: true });
     expect(run('probe', '--sim', '--problems', '20', '--seed', '4', '--out', csv).status).toBe(0);
     const to = join(dir, 'with-probe');
-    const r = run('report', out('baseline'), '--out', to, '--format', 'html', '--probe', `${csv}.journal.jsonl`);
-    expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(to, 'recoverability.html'), 'utf8')).toContain('Rescue at budget (probe)');
-    const bad = run('report', out('baseline'), '--out', to, '--probe', csv);
+    // probe --sim probed simulated problems of its own, none of them a test of this eval.
+    const r = run('report', out('baseline'), '--out', to, '--format', 'html', '--journal', `${csv}.journal.jsonl`);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/none of the problems in .*p\.csv\.journal\.jsonl is a test of this eval: it probed another population/);
+    const bad = run('report', out('baseline'), '--out', to, '--journal', csv);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/is not a probe journal/);
   });

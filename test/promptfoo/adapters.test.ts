@@ -86,10 +86,10 @@ describe('gradeRollouts never throws', () => {
 });
 
 describe('hooks', () => {
-  it('afterEach lifts regime, route and route_reason into the row metadata', async () => {
+  it('afterEach lifts regime, route, route_reason and route_source into the row metadata', async () => {
     const result = { metadata: { a: 1 }, gradingResult: { componentResults: [{ metadata: { recoverability_row: { regime: 'resample', route: 'retry', route_reason: 'why', n_rollouts: 2, n_passed: 1, features: null, passed: [true, false], unavailable: [], reference: null, rollout_errors: 0 } } }] } };
     const out = await afterEach({ result });
-    expect(out.result.metadata).toEqual({ a: 1, regime: 'resample', route: 'retry', route_reason: 'why' });
+    expect(out.result.metadata).toEqual({ a: 1, regime: 'resample', route: 'retry', route_reason: 'why', route_source: 'paper_rule' });
   });
 
   it('afterAll with no results says so plainly and writes nothing', async () => {

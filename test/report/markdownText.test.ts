@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildEvalReport, type ReportRowInput } from '../../src/core/index.js';
+import { addMeasurements, buildEvalReport, type ReportRowInput } from '../../src/core/index.js';
+import { calibratePolicy } from '../../src/core/policy/calibratePolicy.js';
+import { population, uniformRates } from '../policy/population.js';
+import { plantedJournal, plantedProbe } from './probeFixture.js';
 import { compareEvals, GatePolicySchema } from '../../src/core/index.js';
 import { writeReportJson } from '../../src/io/writeReportJson.js';
 import { mdText } from '../../src/report/markdownText.js';
@@ -105,6 +108,27 @@ describe('report and gate Markdown are safe to post', () => {
     expect(md).toContain('reference ref/\\`&lt;img src=x onerror=alert(3)&gt;\\`@&#8203;everyone.csv');
     expect(md).toMatch(/## Error rows\n\n4 rows errored and were not graded:/);
     expect(md).toMatch(/\| EndpointHttpError \| 4 \|/);
+  });
+
+  it('the report with what was measured: probe, policy and journal paths from the user are inert; the routes\' source leads', () => {
+    const payload = '`<img src=x onerror=alert(4)>`@everyone [x](javascript:alert(5)) https://evil.example $x$';
+    const failing = report.rows.filter((r) => r.n_passed < r.n_rollouts).map((r) => ({ ...r, ...r.features!, spread: Math.min(1, r.features!.spread!), ancestor_pass_rate: 0.5 }));
+    const records = plantedProbe(failing, { reprobeEvery: 2 });
+    const policy = calibratePolicy(population({ rows: 60, seed: 3, rescue: () => ({ label: { ...uniformRates(0.05), dense_steer: 0.6 } }) }), { path: `probe ${payload}.csv`, sha256: 'x' }, { resamples: 100 });
+    const journal = plantedJournal(records, {}).trim().split('\n').slice(1).map((l) => JSON.parse(l));
+    const measured = addMeasurements(report, {
+      probe: { path: `probe ${payload}.csv`, format: 'probe-csv', records, notes: [`note ${payload}`] },
+      policy: { path: `policy ${payload}.json`, policy },
+      journal: { path: `journal ${payload}.jsonl`, settings: null, entries: journal },
+      notes: [`looked for ${payload}`],
+    });
+    const md = renderMarkdown(measured);
+    checkDocument(md);
+    expect(md.split('\n')[4]).toMatch(/^\*\*Routes: the paper's rule, untested on this model\.\*\* /);
+    for (const h of ['## Measured on this model (rescue probe)', '### Estimate vs measurement', '## The learned policy against every alternative', '## Rescue at budget on this model', '## Measurements not used']) expect(md).toContain(h);
+    expect(md).toMatch(/Balanced accuracy \d+\.\d% against \d+\.\d% for the majority class \(always [a-z_]+\)/);
+    expect(md).toMatch(/\| learned policy( \(chosen\))? \| \d+\.\d% \[\d+\.\d%, \d+\.\d%\] \|/);
+    expect(md).toContain('| test | regime → route | measured | why |');
   });
 
   it('the gate', () => {

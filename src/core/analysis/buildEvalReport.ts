@@ -1,5 +1,5 @@
 import { passAtK } from '../blackbox/passAtK.js';
-import type { ErrorRow, EvalReport, EvalReportRow } from '../contracts/evalReport.js';
+import { EVAL_REPORT_VERSION, type ErrorRow, type EvalReport, type EvalReportRow } from '../contracts/evalReport.js';
 import { FEATURE_NAMES, type Features } from '../contracts/problemRecord.js';
 import { ContractError } from '../contracts/validate.js';
 import { type FeatureScale, featureScale } from '../regimes/featureScale.js';
@@ -29,6 +29,27 @@ export interface ReportRowInput {
   wrong_mode_share: number | null;
   unavailable: string[];
   sample_output: string;
+  /** The ancestor's own pass rate on the prompt, when its samples were drawn. */
+  ancestor_pass_rate?: number | null;
+  /**
+   * The regime and route the eval's assertion gave the row, with where they came from. A
+   * learned policy's estimate is kept when `verdictEstimates` is set; the paper's rule is
+   * recomputed on the report's scale either way.
+   */
+  estimate?: RowEstimate | null;
+  /** The RolloutProvider's row key (model, prompt, repeat), when known. */
+  row_key?: string | null;
+}
+
+/** A row's estimate as gradeRollouts recorded it. */
+export interface RowEstimate {
+  regime: ProspectiveRegime;
+  route: string | null;
+  why: string;
+  source: 'policy' | 'paper_rule';
+  precision: number | null;
+  /** The policy file the row was routed with (policy rows). */
+  policy?: string | null;
 }
 
 /** A promptfoo row that produced no grade (an ERROR row), as the report lists it. */
@@ -45,6 +66,12 @@ export interface EvalReportOptions {
   errors?: readonly ErrorRowInput[];
   /** Cluster the failures with k-means (default true; the gate does not use clusters). */
   clusters?: boolean;
+  /**
+   * Keep the regime and route a learned policy gave a row (its `estimate`, source `policy`)
+   * instead of recomputing the paper's rule: the report shows what the eval used (the report
+   * and the hook set this; the gate compares the paper's rule on one scale and does not).
+   */
+  verdictEstimates?: boolean;
 }
 
 const hasAllFeatures = (f: Features | null): f is Features => f !== null && FEATURE_NAMES.every((k) => Number.isFinite(f[k] as number));
@@ -97,8 +124,10 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
 
   const ks = options.passAtK ?? [1, 3, 5, 10];
   const outRows: EvalReportRow[] = rows.map((r) => {
-    let est: ReturnType<typeof prospectiveRegime>;
-    try {
+    let est: Pick<ReturnType<typeof prospectiveRegime>, 'regime' | 'route' | 'why' | 'z'>;
+    const learned = options.verdictEstimates && r.estimate?.source === 'policy' ? r.estimate : null;
+    if (learned) est = { regime: learned.regime, route: learned.route, why: learned.why, z: null };
+    else try {
       est = prospectiveRegime(
         { nRollouts: r.n_rollouts, nPassed: r.n_passed, features: hasAllFeatures(r.features) ? r.features : null },
         { scale, policy, noScaleReason: 'no failure in this eval has all three features to build a z-score scale' },
@@ -116,6 +145,7 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
       prompt_idx: r.prompt_idx,
       repeat: r.repeat,
       test_key: r.test_key ?? fallbackTestKey(r.description),
+      row_key: r.row_key ?? null,
       description: r.description,
       provider: r.provider,
       n_rollouts: r.n_rollouts,
@@ -128,6 +158,10 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
       regime: est.regime,
       route: est.route,
       why: est.why,
+      route_source: learned ? 'policy' : 'paper_rule',
+      precision: learned ? learned.precision : null,
+      ancestor_pass_rate: r.ancestor_pass_rate ?? null,
+      measured: null,
       cluster: clusterOf.get(r) ?? null,
       answer_entropy: r.answer_entropy,
       wrong_mode_share: r.wrong_mode_share,
@@ -153,10 +187,18 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
 
   let passRateSum = 0;
   for (const r of outRows) passRateSum += r.pass_rate;
+  const bySource = { policy: outRows.filter((r) => r.route_source === 'policy').length, paper_rule: 0 };
+  bySource.paper_rule = outRows.length - bySource.policy;
+  const policyPaths = [...new Set(rows.flatMap((r) => (options.verdictEstimates && r.estimate?.source === 'policy' && r.estimate.policy ? [r.estimate.policy] : [])))];
   return {
-    version: 2,
+    version: EVAL_REPORT_VERSION,
     generator: 'promptfoo-recoverability',
     eval_id: options.evalId ?? null,
+    estimate: {
+      source: bySource.policy === 0 ? 'paper_rule' : bySource.paper_rule === 0 ? 'policy' : 'mixed',
+      policy: policyPaths.length === 1 ? policyPaths[0]! : policyPaths.length > 1 ? policyPaths.join(', ') : null,
+      rows: bySource,
+    },
     scale_source: scaleSource,
     reference: options.reference?.path ?? null,
     scale,
@@ -175,10 +217,15 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
     clusters: (clusters?.regimes ?? []).map((g) => {
       const top = Object.entries(g.centroidZ).sort((a, b) => b[1] - a[1])[0]!;
       const route = top[1] > policy.fallbackBelow ? (policy.mapping[top[0] as keyof typeof policy.mapping] ?? null) : policy.fallback;
-      return { name: g.name, signature: g.signature, size: g.size, centroid: g.centroid, route };
+      return { name: g.name, signature: g.signature, size: g.size, centroid: g.centroid, centroid_z: g.centroidZ, route };
     }),
     notes: [...notes].map(([message, count]) => ({ message, rows: count })),
     errors: { count: errorRows.length, by_kind: byKind, rows: errorRows },
+    measured: null,
+    policy: null,
+    budget: null,
+    measurement_notes: [],
+    // Last: recoverability.json is written head first, then one row per line (writeReportJson).
     rows: outRows,
   };
 }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { testKey } from '../../src/report/testIdentity.js';
+
+const grade = (config: Record<string, unknown>) => ({ type: 'javascript', value: 'package:promptfoo-recoverability:gradeRollouts', config });
+const vars = { expression: '1+2', answer: '3' };
+
+describe('testKey: what a test is, not how its failures are read', () => {
+  it('is the same with or without gradeRollouts\' reference, policy and columns (so a probe joins the eval routed by its policy)', () => {
+    const plain = testKey({ vars, assert: [grade({ grader: { type: 'numeric', var: 'answer' } })] });
+    for (const extra of [{ reference: 'ref.csv' }, { policy: '/tmp/policy.json' }, { columns: 'all' }, { reference: 'r', policy: 'p', columns: 'all' }]) {
+      expect(testKey({ vars, assert: [grade({ grader: { type: 'numeric', var: 'answer' }, ...extra })] }), JSON.stringify(extra)).toBe(plain);
+    }
+    // Keys of evals written before: unchanged (sha256 of {"assert":[…],"vars":{…}} without the reference).
+    expect(plain).toMatch(/^sha256:[0-9a-f]{20}$/);
+  });
+
+  it('changes with what the test checks, and keeps a `policy` that belongs to another assertion', () => {
+    const plain = testKey({ vars, assert: [grade({ grader: { type: 'numeric', var: 'answer' } })] });
+    expect(testKey({ vars, assert: [grade({ grader: { type: 'numeric', var: 'answer' }, threshold: 0.8 })] })).not.toBe(plain);
+    expect(testKey({ vars: { ...vars, answer: '4' }, assert: [grade({ grader: { type: 'numeric', var: 'answer' } })] })).not.toBe(plain);
+    const other = (policy: string) => testKey({ vars, assert: [{ type: 'javascript', value: 'file://mine.js:check', config: { policy } }] });
+    expect(other('a')).not.toBe(other('b'));
+  });
+});
