@@ -94,7 +94,7 @@ describe('an endpoint that fails during repair', () => {
       expect(r.rescued).toBeNull();
       // What the attempts spent before the fault is still counted, on the row and in its token usage.
       expect(res.tokenUsage!.numRequests).toBe(baseline[i]!.tokenUsage!.numRequests! + r.requests);
-      const g = await gradeRollouts(res.output as string, { providerResponse: res, vars: { answer: String(p.expected) }, config: { grader: { type: 'numeric' } } } as any);
+      const g = await gradeRollouts(res.output as string, { providerResponse: res, vars: { answer: String(p.expected) }, config: { grader: { type: 'numeric' }, columns: 'all' } } as any);
       expect(g.namedScores).not.toHaveProperty('rescued');
       expect(g.namedScores).toMatchObject({ repair_attempts: r.attempts, repair_tokens: r.tokens });
       expect(g.reason).toMatch(/Repair \(dense_steer\) ended after \d of 4 attempts by an error: EndpointHttpError: .*; the original rollouts are kept/);

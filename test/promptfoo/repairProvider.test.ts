@@ -103,7 +103,7 @@ describe('repairs on the embedded lineage', () => {
   it('gradeRollouts: rescued, repair_attempts, repair_tokens, and a reason that says what the repair did', async () => {
     for (const [i, res] of dense.entries()) {
       const q = forgetting[i]!;
-      const g = await gradeRollouts(res.output as string, assertionCtx(res, { answer: String(q.answer) }, { grader: { type: 'numeric' }, prefix: 'x_' }));
+      const g = await gradeRollouts(res.output as string, assertionCtx(res, { answer: String(q.answer) }, { grader: { type: 'numeric' }, prefix: 'x_', columns: 'all' }));
       const r = repairOf(res);
       if (r.route === null) {
         expect(g.namedScores).not.toHaveProperty('x_rescued');
@@ -115,8 +115,12 @@ describe('repairs on the embedded lineage', () => {
       expect(g.pass).toBe(r.passed.filter(Boolean).length / r.passed.length >= 0.5);
     }
     const stopped = await runAll({ repair: { route: 'stop', budget: 2 } }, forgetting.slice(0, 1));
-    const g = await gradeRollouts('', assertionCtx(stopped[0], { answer: String(forgetting[0]!.answer) }));
+    const g = await gradeRollouts('', assertionCtx(stopped[0], { answer: String(forgetting[0]!.answer) }, { columns: 'all' }));
     expect(g.namedScores).toMatchObject({ rescued: 0, repair_attempts: 0, repair_tokens: 0 });
+    // By default only `rescued` is a column (promptfoo's view shows 10 pills a row); the cost is in the metadata.
+    const lean = await gradeRollouts('', assertionCtx(stopped[0], { answer: String(forgetting[0]!.answer) }));
+    expect(lean.namedScores.rescued).toBe(0);
+    expect(lean.namedScores).not.toHaveProperty('repair_attempts');
     expect(g.reason).toMatch(/Repair: stop — nothing spent\./);
   }, 60_000);
 });
@@ -194,7 +198,7 @@ describe('black-box specialists can only retry', () => {
     const r = repairOf(res);
     expect(r).toMatchObject({ route: 'retry', rescued: true, attempts: 2, requests: 2, prompt_tokens: 6, tokens: 4, answer: '4', error: null });
     expect(res.tokenUsage).toMatchObject({ numRequests: 4 + 2, total: 4 * 5 + 10 });
-    const g = await gradeRollouts('', assertionCtx(res, { answer: '4' }));
+    const g = await gradeRollouts('', assertionCtx(res, { answer: '4' }, { columns: 'all' }));
     expect(g.namedScores).toMatchObject({ rescued: 1, repair_attempts: 2, repair_tokens: 4 });
   });
 
