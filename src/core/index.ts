@@ -45,3 +45,4 @@ export * from './analysis/addMeasurements.js';
 export * from './stats/nearestCentroidCV.js';
 export * from './stats/normalQuantile.js';
 export * from './stats/scaledMoments.js';
+export * from './policy/index.js';
