@@ -119,7 +119,7 @@ describe('repairs on the embedded lineage', () => {
     expect(g.namedScores).toMatchObject({ rescued: 0, repair_attempts: 0, repair_tokens: 0 });
     // By default only `rescued` is a column (promptfoo's view shows 10 pills a row); the cost is in the metadata.
     const lean = await gradeRollouts('', assertionCtx(stopped[0], { answer: String(forgetting[0]!.answer) }));
-    expect(lean.namedScores.rescued).toBe(0);
+    expect(lean.namedScores?.rescued).toBe(0);
     expect(lean.namedScores).not.toHaveProperty('repair_attempts');
     expect(g.reason).toMatch(/Repair: stop — nothing spent\./);
   }, 60_000);
