@@ -140,8 +140,11 @@ describe('promptfoo view shows columns a person can read (real CLI, headless Chr
     }
     const reason = (await cell.locator('.fail-reason').first().innerText()).trim();
     expect(reason.split('\n')).toHaveLength(1);
-    expect(reason).toMatch(new RegExp(`^steerable → ${row.metadata.route} \\(the paper's rule, untested on this model\\) · \\d+/12 rollouts pass`));
-    expect(reason.split(row.metadata.route).length - 1).toBe(1); // the route once
+    // The root suite routes by its shipped policy: the source says so, with the policy's precision.
+    expect(row.metadata.route_source).toBe('policy');
+    expect(reason).toMatch(new RegExp(`^steerable → ${row.metadata.route} \\(learned policy, precision \\d+% on \\d+ probed rows\\) · \\d+/12 rollouts pass`));
+    expect(reason.split(' · ')[0]!.split(row.metadata.route).length - 1).toBe(1); // the lead names the route once
+    expect(reason).toMatch(/ · Repair: [a-z_]+ (rescued the row on attempt \d of 4|did not rescue the row in 4 attempts)/);
     await page.close();
   });
 

@@ -29,9 +29,36 @@ const fingerprint = createHash('sha256').update(JSON.stringify(settings)).digest
 let first: EvalReport;
 let probed: number;
 
+/**
+ * The root suite as it would read without its shipped policy: no `repair:` (whose policy the
+ * assertion would inherit) and no `policy:` on the assertion, so rows are routed by the paper's
+ * rule; `policy` (a path) puts another one on the assertion.
+ */
+function rootSuiteVariant(policy?: string): string {
+  const text = readFileSync('promptfooconfig.yaml', 'utf8');
+  const repair = /^ {6}repair:\n(?: {8}.*\n)+/m;
+  const assertionPolicy = /^ {8}policy: examples\/lineage\/policy\.json\n/m;
+  expect(text).toMatch(repair);
+  expect(text).toMatch(assertionPolicy);
+  const plain = text.replace(repair, '').replace(assertionPolicy, policy ? `        policy: ${policy}\n` : '');
+  expect(plain.split('\n').filter((line) => /^\s*policy:/.test(line))).toEqual(policy ? [`        policy: ${policy}`] : []);
+  return plain;
+}
+
+/** Runs promptfoo eval on `text` written next to the root config (so its relative paths hold). */
+function evalVariant(text: string, name: string, out: string) {
+  const cfg = `tmp-view-${name}-${process.pid}.yaml`;
+  writeFileSync(cfg, text);
+  try {
+    return runPromptfoo(['eval', '-c', cfg, '--no-progress-bar', '-o', out]);
+  } finally {
+    execFileSync('rm', ['-f', cfg]);
+  }
+}
+
 beforeAll(() => {
   assertDistFresh();
-  const r = runPromptfoo(['eval', '-c', 'promptfooconfig.yaml', '--no-progress-bar', '-o', join(dir, 'out.json')]);
+  const r = evalVariant(rootSuiteVariant(), 'paper', join(dir, 'out.json'));
   expect([0, 100], r.stderr).toContain(r.code);
   first = EvalReportSchema.parse(JSON.parse(readFileSync(join(dir, 'recoverability.json'), 'utf8')));
   const failing = first.rows.filter((x) => x.n_passed < x.n_rollouts && x.features);
@@ -101,18 +128,10 @@ describe('an eval routed by the learned policy: its afterAll hook reports what w
   let second: EvalReport;
   let rows: any[];
   beforeAll(() => {
-    const cfg = `tmp-view-policy-${process.pid}.yaml`; // next to the original, so its relative paths hold
-    const text = readFileSync('promptfooconfig.yaml', 'utf8');
-    expect(text).toMatch(/^(\s+)reference: examples\/reference\/lineage-failures\.json$/m);
-    writeFileSync(cfg, text.replace(/^(\s+)reference: (examples\/reference\/lineage-failures\.json)$/m, `$1reference: $2\n$1policy: ${join(dir, 'probe', 'policy.json')}`));
     mkdirSync(join(dir, 'second'));
-    try {
-      const r = runPromptfoo(['eval', '-c', cfg, '--no-progress-bar', '-o', join(dir, 'second', 'out.json')]);
-      expect([0, 100], r.stderr).toContain(r.code);
-      expect(r.stderr).toMatch(/recoverability: .*; measured on \d+ probed rows; report written to/);
-    } finally {
-      execFileSync('rm', ['-f', cfg]);
-    }
+    const r = evalVariant(rootSuiteVariant(join(dir, 'probe', 'policy.json')), 'policy', join(dir, 'second', 'out.json'));
+    expect([0, 100], r.stderr).toContain(r.code);
+    expect(r.stderr).toMatch(/recoverability: .*; measured on \d+ probed rows; report written to/);
     second = EvalReportSchema.parse(JSON.parse(readFileSync(join(dir, 'second', 'recoverability.json'), 'utf8')));
     rows = JSON.parse(readFileSync(join(dir, 'second', 'out.json'), 'utf8')).results.results;
   }, 240_000);
