@@ -107,7 +107,7 @@ export async function reportGateBench(root, emit, sizes = [[10_000, 'json'], [10
         load_average_1min: +loadavg()[0].toFixed(1),
         cores: availableParallelism(),
         gate_exit: gate.status,
-        gate_topography: /subsample of [^)]*\)/.exec(gate.stdout)?.[0] ?? 'all failures',
+        gate_topography: /subsample of [^)]*(?=\))/.exec(gate.stdout)?.[0] ?? 'all failures',
       });
       rmSync(a, { force: true });
       rmSync(b, { force: true });
