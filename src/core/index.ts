@@ -9,6 +9,7 @@ export * from './features/ringBuffer.js';
 export * from './features/rolloutFeatureAccumulator.js';
 export * from './features/flatTrace.js';
 export * from './features/problemFeatures.js';
+export * from './signals/rowSignals.js';
 export * from './features/truncationFidelity.js';
 export * from './features/syntheticFullLineage.js';
 export * from './blackbox/passAtK.js';
