@@ -184,7 +184,21 @@ describe('classifier two-sample test', () => {
 
   it('thinned samples state both sizes', () => {
     const t = classifierTwoSampleTest(cloud(30, 1, 1), cloud(12, 0, 2), { maxPerSample: 10, permutations: 19 })!;
-    expect([t.nA, t.totalA, t.nB, t.totalB]).toEqual([10, 30, 6, 12]);
+    expect([t.nA, t.totalA, t.nB, t.totalB]).toEqual([10, 30, 10, 12]);
+  });
+
+  it('thinning does not alias with a periodic test order: two evals of the same 20 failures in shifted order are not told apart', () => {
+    // A suite's failures often repeat in blocks (prompts × tests, repeats, categories in order);
+    // an even stride of 12 over a period of 20 would keep 5 of the 20 failures in one eval and
+    // the other 15's complement in the other, and "tell apart" two identical populations.
+    const r = seededRandom(5);
+    const points = Array.from({ length: 20 }, () => [r.uniform(), r.uniform(), r.uniform()]);
+    const a = Array.from({ length: 6000 }, (_, i) => points[i % 20]!);
+    const b = Array.from({ length: 6000 }, (_, i) => points[(i + 10) % 20]!);
+    const t = classifierTwoSampleTest(a, b, { maxPerSample: 500, permutations: 99 })!;
+    expect([t.nA, t.nB]).toEqual([500, 500]);
+    expect(t.balancedAccuracy).toBeLessThan(0.6);
+    expect(t.p).toBeGreaterThan(0.05);
   });
 
   it('is deterministic for a seed', () => {

@@ -1,4 +1,4 @@
-import { seededRandom } from '../random/seededRandom.js';
+import { type Random, seededRandom } from '../random/seededRandom.js';
 import { zScores } from '../routing/zScore.js';
 import { accuracyOf, balancedAccuracyOf, nearestCentroidCVFlat } from '../stats/nearestCentroidCV.js';
 
@@ -31,8 +31,9 @@ export interface TwoSampleTestResult {
  * the null a nearest-centroid rule splits its guesses about evenly, so at 50 vs 170 its accuracy
  * sits ~26 points under the majority share). The p-value compares it with the same procedure
  * on randomly relabelled rows, (1 + #{perm ≥ observed}) / (1 + permutations). Deterministic for
- * a seed. Samples over `maxPerSample` (5,000) rows are thinned to an even stride first; the
- * result states both sizes.
+ * a seed. Samples over `maxPerSample` (5,000) rows are thinned first to a seeded uniform
+ * subsample of that size (an even stride would alias with a periodic test order, e.g. prompts ×
+ * tests or repeated blocks, and tell identical populations apart); the result states both sizes.
  */
 export function classifierTwoSampleTest(
   a: readonly (readonly number[])[],
@@ -42,11 +43,12 @@ export function classifierTwoSampleTest(
   if (a.length < 2 || b.length < 2) return null;
   const totalA = a.length;
   const totalB = b.length;
-  // Large samples: an even, deterministic subsample of each (the test stays valid on it).
+  const seed = options.seed ?? 1;
+  // Large samples: a seeded uniform subsample of each (the test stays valid on it).
   const cap = options.maxPerSample ?? 5000;
-  const thin = <T>(xs: readonly T[]) => (xs.length <= cap ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / cap) === 0));
-  a = thin(a);
-  b = thin(b);
+  const thinning = seededRandom(seed ^ 0x2545f491);
+  a = uniformSubsample(a, cap, thinning);
+  b = uniformSubsample(b, cap, thinning);
   const dims = a[0]!.length;
   const raw = [...a, ...b];
   const cols = Array.from({ length: dims }, (_, d) => zScores(raw.map((x) => x[d]!)));
@@ -56,7 +58,6 @@ export function classifierTwoSampleTest(
   const labels: number[] = raw.map((_, i) => (i < a.length ? 0 : 1));
   const folds = Math.max(2, Math.min(options.folds ?? 5, a.length, b.length));
   const permutations = options.permutations ?? 200;
-  const seed = options.seed ?? 1;
 
   const predicted = nearestCentroidCVFlat(X, dims, labels, folds, seed);
   const observed = balancedAccuracyOf(predicted, labels);
@@ -82,4 +83,18 @@ export function classifierTwoSampleTest(
     folds,
     permutations,
   };
+}
+
+/** `cap` rows drawn uniformly without replacement (partial Fisher–Yates), kept in their original order; all rows when there are at most `cap`. */
+function uniformSubsample<T>(xs: readonly T[], cap: number, random: Random): readonly T[] {
+  if (xs.length <= cap) return xs;
+  const index = Array.from(xs.keys());
+  for (let i = 0; i < cap; i++) {
+    const j = i + Math.floor(random.uniform() * (xs.length - i));
+    [index[i], index[j]] = [index[j]!, index[i]!];
+  }
+  return index
+    .slice(0, cap)
+    .sort((x, y) => x - y)
+    .map((i) => xs[i]!);
 }
