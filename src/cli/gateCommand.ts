@@ -4,6 +4,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
 import { buildEvalReport } from '../core/analysis/buildEvalReport.js';
+import { gateEstimator } from '../core/gate/gateEstimator.js';
 import { DECIMAL_NUMBER } from '../core/contracts/featureRow.js';
 import { ContractError, parseWith } from '../core/contracts/validate.js';
 import { compareEvals } from '../core/gate/compareEvals.js';
@@ -87,14 +88,18 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
     const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
     let result;
     try {
-      const baseline = buildEvalReport(base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false });
+      // Both evals routed by one learned policy: its estimates, as their reports show them; else the paper's rule on the baseline's scale.
+      const estimator = gateEstimator(base.inputs, cand.inputs);
+      const verdictEstimates = estimator.source === 'policy';
+      const baseline = buildEvalReport(base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates });
       const candidate = buildEvalReport(cand.inputs, {
         evalId: cand.evalId,
         reference: baseline.scale ? { path: reference?.path ?? baselinePath, scale: baseline.scale } : null,
         errors: cand.errors,
         clusters: false,
+        verdictEstimates,
       });
-      result = compareEvals(baseline, candidate, policy);
+      result = compareEvals(baseline, candidate, policy, estimator);
     } catch (err) {
       if (err instanceof ContractError) throw new InputError(err.message.split('\n').join(' '));
       throw err;

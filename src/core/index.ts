@@ -37,6 +37,7 @@ export * from './gate/proportionDifference.js';
 export * from './gate/classifierTwoSampleTest.js';
 export * from './gate/gatePolicy.js';
 export * from './gate/compareEvals.js';
+export * from './gate/gateEstimator.js';
 export * from './gate/matchTests.js';
 export * from './gate/testsNeeded.js';
 export * from './analysis/rescueAtBudget.js';

@@ -25,6 +25,14 @@ function kinds(g: GateResult): string {
 
 const name = (t: TestRef) => `#${t.test_idx + 1} ${t.description}`;
 
+/** Where the regimes came from, in words. */
+function estimatorLine(g: GateResult): string {
+  const e = g.estimator;
+  return e.source === 'policy'
+    ? `estimated by the learned policy ${e.policy} that routed both evals (as their reports show)`
+    : `estimated by the paper's rule on the baseline's z-scale, untested on this model (${e.why})`;
+}
+
 /** A few lines for the terminal (the command makes them terminal-safe). */
 export function renderGateSummary(g: GateResult): string {
   const lines = [`recoverability gate: ${headline(g)}`];
@@ -43,6 +51,7 @@ export function renderGateSummary(g: GateResult): string {
   if (duplicates.length > 0) {
     lines.push(`  ! ${duplicates.length} tests appear more than once in an eval (identical vars and assertions, or --repeat): matched in order`);
   }
+  lines.push(`  regimes: ${estimatorLine(g)}`);
   lines.push(`  regime share of tests: ${g.regimes.filter((r) => r.baseline.n + r.candidate.n > 0).map((r) => `${r.regime} ${pct(r.baseline.share)}→${pct(r.candidate.share)}`).join(', ')}`);
   lines.push(`  chi-square homogeneity: χ²=${g.chiSquare.statistic.toFixed(2)}, df=${g.chiSquare.df}, p=${g.chiSquare.p.toFixed(3)}`);
   lines.push(`  rollout pass rate (mean over compared tests): ${pct(g.passRate.baseline)} → ${pct(g.passRate.candidate)} (${pts(g.passRate.diff)} points)`);
@@ -71,6 +80,7 @@ export function renderGateMarkdown(g: GateResult): string {
     out.push('', `> ${duplicates.length} tests appear more than once in an eval (identical vars and assertions, or --repeat); their copies are matched in order.`);
     for (const d of duplicates.slice(0, 10)) out.push(`> - ${d.eval}: ${mdText(name(d), 100)} ×${d.count}`);
   }
+  out.push('', `Regimes: ${mdText(estimatorLine(g), 600)}.`);
   out.push('', `| regime | baseline | candidate | change (points) | ${ci} |`, '|---|---|---|---|---|');
   for (const r of g.regimes) {
     if (r.baseline.n + r.candidate.n === 0) continue;

@@ -116,7 +116,7 @@ export function reportRowFromParts(parts: RowParts, where: string, lean = false)
   const description = testLabel(parts.testCase?.description, parts.testCase?.vars ?? parts.vars, parts.testIdx);
   const ancestor = v.signals?.ancestor_pass_rate ?? (v.ancestor_passed && v.ancestor_passed.length > 0 ? v.ancestor_passed.filter(Boolean).length / v.ancestor_passed.length : null);
   const estimate =
-    !lean && v.regime !== undefined && v.route_source !== undefined
+    v.regime !== undefined && v.route_source !== undefined
       ? { regime: v.regime, route: v.route ?? null, why: v.route_reason ?? '', source: v.route_source, precision: v.precision ?? null, policy: v.policy ?? null }
       : null;
   return {

@@ -157,4 +157,18 @@ describe('an eval routed by the learned policy: its afterAll hook reports what w
     expect(md).toMatch(/\*\*Routes: measured on this model \(a learned policy\)\.\*\* Regimes and routes come from a policy learned from a rescue probe/);
     expect(md).toContain('| test | regime → route | measured | why |');
   });
+
+  it('the gate compares the regimes the reports show: the learned policy when both evals were routed by it, else the paper\'s rule, saying which', () => {
+    const same = run('gate', '--baseline', join(dir, 'second', 'out.json'), '--candidate', join(dir, 'second', 'out.json'), '--json');
+    expect(same.status, same.stderr).toBe(0);
+    const g = JSON.parse(same.stdout);
+    expect(g.estimator).toEqual({ source: 'policy', policy: join(dir, 'probe', 'policy.json') });
+    for (const r of g.regimes) expect(r.baseline.n, r.regime).toBe(second.regimes.counts[r.regime as keyof typeof second.regimes.counts]);
+    const text = run('gate', '--baseline', join(dir, 'second', 'out.json'), '--candidate', join(dir, 'second', 'out.json'));
+    expect(text.stdout).toContain(`regimes: estimated by the learned policy ${join(dir, 'probe', 'policy.json')} that routed both evals`);
+    // The first eval was routed by the paper's rule: the gate falls back to it for both, and says why.
+    const mixed = run('gate', '--baseline', join(dir, 'out.json'), '--candidate', join(dir, 'second', 'out.json'), '--json');
+    expect([0, 1]).toContain(mixed.status);
+    expect(JSON.parse(mixed.stdout).estimator).toEqual({ source: 'paper_rule', why: 'not every failing row of both evals was routed by a learned policy' });
+  });
 });

@@ -4,6 +4,7 @@ import type { EvalReport, EvalReportRow } from '../contracts/evalReport.js';
 import { FEATURE_NAMES } from '../contracts/problemRecord.js';
 import { PROSPECTIVE_REGIMES, type ProspectiveRegime } from '../regimes/prospectiveRegime.js';
 import { chiSquareHomogeneity, type ChiSquareResult } from './chiSquare.js';
+import type { GateEstimator } from './gateEstimator.js';
 import { classifierTwoSampleTest, type TwoSampleTestResult } from './classifierTwoSampleTest.js';
 import { type GatePolicy } from './gatePolicy.js';
 import { type DuplicateTest, type ErroredTest, matchTests, type TestRef } from './matchTests.js';
@@ -65,6 +66,8 @@ export interface GateResult {
   /** Failure topography on the compared tests' failures (null with fewer than 2 in either eval). */
   topography: TwoSampleTestResult | null;
   policy: GatePolicy;
+  /** Where both evals' regimes came from (the same for both). */
+  estimator: GateEstimator;
 }
 
 /** Comparisons at a limit use this slack, so a change of exactly the limit passes (as Eq. 2 does). */
@@ -81,7 +84,12 @@ const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
  * status and why. Both reports should use one z-scale (the gate CLI scores the candidate on the
  * baseline's).
  */
-export function compareEvals(baseline: EvalReport, candidate: EvalReport, policy: GatePolicy): GateResult {
+export function compareEvals(
+  baseline: EvalReport,
+  candidate: EvalReport,
+  policy: GatePolicy,
+  estimator: GateEstimator = { source: 'paper_rule', why: 'no learned policy was given' },
+): GateResult {
   const matching = matchTests(baseline, candidate);
   const B = matching.pairs.map((p) => p.baseline);
   const C = matching.pairs.map((p) => p.candidate);
@@ -191,5 +199,6 @@ export function compareEvals(baseline: EvalReport, candidate: EvalReport, policy
     passAt,
     topography,
     policy,
+    estimator,
   };
 }
