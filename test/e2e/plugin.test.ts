@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvalReportSchema } from '../../src/core/index.js';
 import { runPromptfoo } from '../helpers/promptfoo.js';
@@ -10,26 +11,8 @@ import { startServeSim } from '../helpers/simServerProcess.js';
 const outDir = () => mkdtempSync(join(tmpdir(), 'recov-e2e-'));
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
-/** Minimal RFC 4180 reader for promptfoo's CSV output (quoted multi-line cells). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
-    else if (ch !== '\r') cell += ch;
-  }
-  if (cell || row.length) row.push(cell), rows.push(row);
-  return rows;
-}
+/** promptfoo's CSV output as rows of cells (csv-parse, as the package reads CSV). */
+const parseCsv = (text: string): string[][] => parse(text, { relaxColumnCount: true }) as string[][];
 
 describe('root promptfooconfig.yaml (offline, the embedded real lineage)', () => {
   const dir = outDir();

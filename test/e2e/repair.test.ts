@@ -2,30 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RepairRecordSchema } from '../../src/promptfoo/repairMetadata.js';
 import { runPromptfoo } from '../helpers/promptfoo.js';
 
-/** RFC 4180 rows of promptfoo's CSV output (quoted cells may hold commas, quotes and newlines). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
-    else if (ch !== '\r') cell += ch;
-  }
-  if (cell || row.length) row.push(cell), rows.push(row);
-  return rows;
-}
+/** promptfoo's CSV output as rows of cells (csv-parse, as the package reads CSV). */
+const parseCsv = (text: string): string[][] => parse(text, { relaxColumnCount: true }) as string[][];
 
 describe('the root suite repairs its failing tests (embedded lineage, the measured policy)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recov-e2e-repair-'));
