@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ErrorRowInput, ReportRowInput } from '../core/analysis/buildEvalReport.js';
 import { classifyResult, reportRowFromParts, VerdictError } from '../report/reportInputs.js';
+import { evalOutputSize } from './evalOutputSize.js';
 import { InputError } from './inputError.js';
 import { JsonSyntaxError, NeedMoreInput } from './jsonScan.js';
 import { OutputFormatError, readPromptfooRows } from './promptfooOutput.js';
@@ -78,15 +79,7 @@ export interface PartialEvalOutput {
  * the file and where in it, and never quotes its content.
  */
 export async function loadEvalOutput(path: string, options: LoadOptions = {}): Promise<EvalOutput> {
-  let size: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new InputError(`${path} is not a file: pass the file written by promptfoo eval -o out.json (or -o out.jsonl)`);
-    size = s.size;
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const size = await evalOutputSize(path);
   const threads = Math.max(1, Math.min(options.threads ?? Math.min(4, availableParallelism()), 16));
   const purpose = options.purpose ?? 'report';
   const large = size >= (options.parallelMinBytes ?? PARALLEL_BYTES) && existsSync(WORKER);

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { evalOutputSize } from '../io/evalOutputSize.js';
 import { InputError } from '../io/inputError.js';
 
 /** The largest `-o out.json` read whole (JSON.parse); larger evals are written as `-o out.jsonl`. */
@@ -82,15 +83,7 @@ export function toEvalRow(raw: unknown, position: number, where: string): EvalRo
  */
 export async function readEvalRows(path: string, options: { maxJsonBytes?: number } = {}): Promise<EvalRows> {
   const maxJsonBytes = options.maxJsonBytes ?? MAX_JSON_BYTES;
-  let size: number;
-  try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new InputError(`${path} is not a file: pass the file written by promptfoo eval -o out.json (or -o out.jsonl)`);
-    size = s.size;
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const size = await evalOutputSize(path);
   if (size === 0) throw new InputError(`${path} is empty: pass the file written by promptfoo eval -o out.json (or -o out.jsonl)`);
   return path.toLowerCase().endsWith('.jsonl') ? readJsonl(path) : readJson(path, size, maxJsonBytes);
 }
