@@ -5,22 +5,16 @@ import type { Mix } from '../simulator/mechanisms.js';
 import { readEvalRows } from './evalRows.js';
 import { type EndpointOverride, evalTargets, learnStopTokens, ModelPool, publicSpecs, scanEval, type EvalCandidate } from './evalTargets.js';
 import type { FailingRow } from './failingRow.js';
-import { type Measurement, measureRows, settingsFingerprint } from './measureRows.js';
+import { type Measurement, type MeasureOptions, measureRows, settingsFingerprint } from './measureRows.js';
 import { lineagePopulation, type Population, simPopulation } from './populationRows.js';
 import { JournalMismatchError, ProbeJournal } from './probeJournal.js';
 import { probeSummary, type ProbeSummary } from './probeSummary.js';
 import { rowStratum, sampleRows } from './selectRows.js';
 
-/** How the rescue is measured, whatever the rows' source. */
-export interface MeasureSettings {
+/** How the rescue is measured, whatever the rows' source (the attempts and seed as measureRows takes them). */
+export interface MeasureSettings extends Pick<MeasureOptions, 'attempts' | 'evalAttempts' | 'reprobe' | 'maxFailed' | 'concurrency' | 'seed'> {
   /** Rows probed at most (a seeded stratified sample); null = every failing row. */
   budget: number | null;
-  attempts: number;
-  evalAttempts: number;
-  reprobe: number;
-  maxFailed: number;
-  concurrency: number;
-  seed: number;
   junction: 'replay' | 'online';
   continuation: 'temperature' | 'greedy';
   /** Output budget per attempt, lowered to the room each prompt leaves in the context. */

@@ -5,37 +5,35 @@
  * non-negative 32-bit integers; nothing depends on the vocabulary size.
  */
 export class IdTable {
-  private keys: Int32Array;
-  private values: Int32Array;
-  private stamps: Int32Array;
-  private mask: number;
-  private shift: number;
+  private keys!: Int32Array;
+  private values!: Int32Array;
+  private stamps!: Int32Array;
+  private mask!: number;
+  private shift!: number;
   private generation = 0;
 
   constructor(entries = 128) {
+    this.allocate(entries);
+  }
+
+  /** Empties the table and makes room for `entries` ids. */
+  reset(entries: number): void {
+    if (2 * entries > this.keys.length) this.allocate(entries);
+    if (++this.generation === 0x7fffffff) {
+      this.stamps.fill(0);
+      this.generation = 1;
+    }
+  }
+
+  /** Fresh arrays sized for `entries` ids (see tableSize), empty. */
+  private allocate(entries: number): void {
     const size = tableSize(entries);
     this.keys = new Int32Array(size);
     this.values = new Int32Array(size);
     this.stamps = new Int32Array(size);
     this.mask = size - 1;
     this.shift = 32 - Math.log2(size);
-  }
-
-  /** Empties the table and makes room for `entries` ids. */
-  reset(entries: number): void {
-    if (2 * entries > this.keys.length) {
-      const size = tableSize(entries);
-      this.keys = new Int32Array(size);
-      this.values = new Int32Array(size);
-      this.stamps = new Int32Array(size);
-      this.mask = size - 1;
-      this.shift = 32 - Math.log2(size);
-      this.generation = 0;
-    }
-    if (++this.generation === 0x7fffffff) {
-      this.stamps.fill(0);
-      this.generation = 1;
-    }
+    this.generation = 0;
   }
 
   /** Adds id → value; false (and nothing changed) when the id is already present. */
