@@ -82,9 +82,9 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
     }
     if (values.md) await checkWritableFile(values.md, '--md');
 
-    // The two outputs are read at once, each in threads of its own (half the machine's parallelism each).
-    const read = { purpose: 'gate', threads: Math.max(1, Math.floor(Math.min(8, availableParallelism()) / 2)), ownThread: true } as const;
-    const [base, cand] = await Promise.all([loadEvalOutput(baselinePath, read), loadEvalOutput(candidatePath, read)]);
+    // The two outputs are read at once with half the machine's parallelism each: the baseline starting in this thread, the candidate in a thread of its own.
+    const read = { purpose: 'gate', threads: Math.max(1, Math.floor(Math.min(8, availableParallelism()) / 2)) } as const;
+    const [base, cand] = await Promise.all([loadEvalOutput(baselinePath, read), loadEvalOutput(candidatePath, { ...read, ownThread: true })]);
     const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
     let result;
     try {

@@ -49,9 +49,20 @@ export function isUnescapedQuote(b: Uint8Array, i: number, start = 0): boolean {
   return (n & 1) === 0;
 }
 
+/** Bytes of a string stepped over in JavaScript before Buffer.indexOf takes over (a native call costs more than a short loop). */
+const SHORT_STRING = 48;
+
 /** From the opening quote at `i`, the offset just after the closing quote. */
 export function skipString(b: Buffer, i: number, end: number): number {
   let j = i + 1;
+  // Keys and most values are short: step over them here.
+  const stop = Math.min(end, j + SHORT_STRING);
+  for (; j < stop; j++) {
+    const c = b[j]!;
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) j++;
+  }
+  if (j > stop) j = stop; // an escape at the last byte looked at: its quote is re-examined below
   for (;;) {
     const q = b.indexOf(QUOTE, j);
     if (q < 0 || q >= end) throw new NeedMoreInput('unterminated string');
@@ -71,17 +82,28 @@ export function skipValue(b: Buffer, i: number, end: number): number {
     let depth = 0;
     let j = i;
     while (j < end) {
-      const d = b[j]!;
+      const d = b[j++]!;
       if (d === QUOTE) {
-        j = skipString(b, j, end);
+        // A string: stepped over here while it is short (no call per key), else by skipString.
+        const open = j - 1;
+        const stop = Math.min(end, j + SHORT_STRING);
+        let closed = false;
+        while (j < stop) {
+          const s = b[j++]!;
+          if (s === QUOTE) {
+            closed = true;
+            break;
+          }
+          if (s === BACKSLASH) j++;
+        }
+        if (!closed) j = skipString(b, open, end);
         continue;
       }
       if (d === LBRACE || d === LBRACKET) depth++;
       else if (d === RBRACE || d === RBRACKET) {
         depth--;
-        if (depth === 0) return j + 1;
+        if (depth === 0) return j;
       }
-      j++;
     }
     throw new NeedMoreInput('unterminated container');
   }
@@ -97,15 +119,31 @@ export function skipValue(b: Buffer, i: number, end: number): number {
   return j;
 }
 
-/** A string value's text (JSON-decoded). */
-export function readString(b: Buffer, i: number, end: number): string {
-  const j = skipString(b, i, end);
-  return JSON.parse(b.toString('utf8', i, j)) as string;
+/** The text of the JSON string at [i, j) (quotes included): decoded directly when it holds no escape. */
+export function stringText(b: Buffer, i: number, j: number): string {
+  for (let q = i + 1; q < j - 1; q++) if (b[q] === BACKSLASH) return JSON.parse(b.toString('utf8', i, j)) as string;
+  return b.toString('utf8', i + 1, j - 1);
 }
 
-/** Any value, JSON-decoded, and the offset after it. */
+/** A string value's text (JSON-decoded). */
+export function readString(b: Buffer, i: number, end: number): string {
+  return stringText(b, i, skipString(b, i, end));
+}
+
+function isText(b: Buffer, i: number, j: number, text: string): boolean {
+  if (j - i !== text.length) return false;
+  for (let k = 0; k < text.length; k++) if (b[i + k] !== text.charCodeAt(k)) return false;
+  return true;
+}
+
+/** Any value, JSON-decoded, and the offset after it (strings and literals without JSON.parse). */
 export function readValue(b: Buffer, i: number, end: number): { value: unknown; next: number } {
   const next = skipValue(b, i, end);
+  const c = b[i];
+  if (c === QUOTE) return { value: stringText(b, i, next), next };
+  if (isText(b, i, next, 'true')) return { value: true, next };
+  if (isText(b, i, next, 'false')) return { value: false, next };
+  if (isText(b, i, next, 'null')) return { value: null, next };
   return { value: JSON.parse(b.toString('utf8', i, next)), next };
 }
 
@@ -119,15 +157,44 @@ export function readKey(b: Buffer, i: number, end: number): { key: string; value
   if (b[i] === RBRACE) return null;
   if (b[i] !== QUOTE) throw new JsonSyntaxError('a key was expected', i);
   const j = skipString(b, i, end);
-  let escaped = false;
-  for (let q = i + 1; q < j - 1; q++) if (b[q] === BACKSLASH) escaped = true;
-  const key = escaped ? (JSON.parse(b.toString('utf8', i, j)) as string) : b.toString('utf8', i + 1, j - 1);
+  const key = keyText(b, i, j);
   let k = skipWs(b, j, end);
   if (k >= end) throw new NeedMoreInput('colon expected');
   if (b[k] !== COLON) throw new JsonSyntaxError(`":" expected after the key "${key.slice(0, 40)}"`, k);
   k = skipWs(b, k + 1, end);
   if (k >= end) throw new NeedMoreInput('value expected');
   return { key, valueAt: k };
+}
+
+/** Keys seen so far by their bytes: a row's keys repeat in every row, so each is decoded once. */
+const keyCache = new Map<number, string[]>();
+
+/** The text of the key string at [i, j) (quotes included): plain ASCII keys from a cache, others JSON-decoded. */
+function keyText(b: Buffer, i: number, j: number): string {
+  let h = j - i;
+  let plain = h <= 34;
+  for (let q = i + 1; q < j - 1; q++) {
+    const c = b[q]!;
+    if (c === BACKSLASH || c >= 0x80) plain = false;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (!plain) return JSON.parse(b.toString('utf8', i, j)) as string;
+  const bucket = keyCache.get(h);
+  if (bucket) {
+    for (const k of bucket) if (sameAscii(b, i + 1, j - 1, k)) return k;
+  }
+  const key = b.toString('latin1', i + 1, j - 1);
+  if (keyCache.size < 4096) {
+    if (bucket) bucket.push(key);
+    else keyCache.set(h, [key]);
+  }
+  return key;
+}
+
+function sameAscii(b: Buffer, from: number, to: number, s: string): boolean {
+  if (s.length !== to - from) return false;
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) !== b[from + k]) return false;
+  return true;
 }
 
 /** After a member's value: the offset of the next key (past the comma), or -1 at the closing brace/bracket (`closeAt` set). */
@@ -161,6 +228,39 @@ export function findKey(b: Buffer, name: string, from: number, end: number): { a
     }
     i = hit + 1;
   }
+}
+
+const quotedNeedles = new Map<string, Buffer>();
+
+/**
+ * The last object key named `name` in [from, end) (any depth), searched backwards from `end`:
+ * the offset of its opening quote and where its value starts; null when there is none.
+ */
+export function findLastKey(b: Buffer, name: string, from: number, end: number): { at: number; valueAt: number } | null {
+  let needle = quotedNeedles.get(name);
+  if (!needle) quotedNeedles.set(name, (needle = Buffer.from(`"${name}"`, 'utf8')));
+  const view = b.subarray(from, end);
+  for (let i = view.length - needle.length; i >= 0; ) {
+    const hit = view.lastIndexOf(needle, i);
+    if (hit < 0) return null;
+    const at = from + hit;
+    if (isUnescapedQuote(b, at)) {
+      const k = skipWs(b, at + needle.length, end);
+      if (k < end && b[k] === COLON) return { at, valueAt: skipWs(b, k + 1, end) };
+    }
+    i = hit - 1;
+  }
+  return null;
+}
+
+/** Whether the bytes before `at` (white space aside) are `},`: the member at `at` follows an object-valued member. */
+export function followsObjectMember(b: Uint8Array, at: number, start: number): boolean {
+  let k = at - 1;
+  while (k >= start && isWhiteSpace(b[k])) k--;
+  if (k < start || b[k] !== COMMA) return false;
+  k--;
+  while (k >= start && isWhiteSpace(b[k])) k--;
+  return k >= start && b[k] === RBRACE;
 }
 
 /**

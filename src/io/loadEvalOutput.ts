@@ -36,7 +36,7 @@ export interface LoadOptions {
   threads?: number;
   /** JSONL outputs from this size on are read by several threads (64 MiB). */
   parallelMinBytes?: number;
-  /** Read a large output in a thread of its own even with `threads: 1` (the gate reads two outputs at once). */
+  /** Read a large output in a thread of its own even with `threads: 1` (the gate reads its candidate there while this thread reads the baseline). */
   ownThread?: boolean;
   /** The initial read window (8 MiB); tests make it small to cross window boundaries. */
   chunkBytes?: number;
@@ -197,7 +197,8 @@ async function readInParallel(path: string, size: number, threads: number, purpo
     await handle.close();
   }
   const ranges = starts.map((start, k) => ({ start, end: starts[k + 1] ?? size }));
-  const settled = await Promise.allSettled(ranges.map((range) => inWorker(path, purpose, range, chunkBytes)));
+  // This thread reads the first range itself (its rows need no copying between threads); workers read the others.
+  const settled = await Promise.allSettled(ranges.map((range, k) => (k === 0 ? readRange(path, purpose, range, chunkBytes) : inWorker(path, purpose, range, chunkBytes))));
   for (let k = 0; k < settled.length; k++) {
     const s = settled[k]!;
     if (s.status === 'fulfilled') continue;
@@ -219,7 +220,8 @@ function rethrowRanged(path: string, err: unknown): never {
 
 function inWorker(path: string, purpose: 'report' | 'gate', range: { start: number; end: number } | undefined, chunkBytes?: number): Promise<PartialEvalOutput> {
   return new Promise((resolvePart, reject) => {
-    const worker = new Worker(WORKER, { workerData: { path, purpose, range, chunkBytes } });
+    // A larger young generation than the default: a reader allocates many short-lived values per row.
+    const worker = new Worker(WORKER, { workerData: { path, purpose, range, chunkBytes }, resourceLimits: { maxYoungGenerationSizeMb: 48 } });
     worker.once('message', (m: { ok?: PartialEvalOutput; error?: { kind: string; message: string; line?: number; rest?: string } }) => {
       if (m.ok) resolvePart(m.ok);
       else if (m.error?.kind === 'RangeLineError') reject(new RangeLineError(m.error.line!, m.error.rest!));

@@ -1,7 +1,7 @@
 import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
-import { findKey, nextMember, precededByStringMember, readKey, readValue, skipString, skipValue, skipWs } from './jsonScan.js';
+import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readValue, skipString, skipValue, skipWs } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
@@ -57,7 +57,10 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
         output = (JSON.parse(b.toString('utf8', first.valueAt, outEnd)) as string).slice(0, SAMPLE_CHARS);
         from = outEnd;
       }
-      const score = findKey(b, 'score', from, e);
+      // The row's `score` follows the response, whose rollouts make up most of the row: it is
+      // looked for backwards from the row's end (past the test case only), then forwards.
+      const last = findLastKey(b, 'score', from, e);
+      const score = last && followsObjectMember(b, last.at, from) ? last : findKey(b, 'score', from, e);
       if (!score) return null;
       responseEnd = score.at;
       valueEnd = score.at;
@@ -114,12 +117,24 @@ function readTestCase(b: Buffer, at: number, e: number): { testCase: NonNullable
     const member = readKey(b, i, e);
     if (!member) return { testCase, assertText, next: skipWs(b, i, e) + 1 };
     const end = skipValue(b, member.valueAt, e);
-    if (member.key === 'assert') assertText = b.toString('utf8', member.valueAt, end);
-    else if (member.key === 'vars' || member.key === 'description') testCase[member.key] = JSON.parse(b.toString('utf8', member.valueAt, end));
+    if (member.key === 'assert') assertText = assertsText(b, member.valueAt, end);
+    else if (member.key === 'vars') testCase.vars = JSON.parse(b.toString('utf8', member.valueAt, end));
+    else if (member.key === 'description') testCase.description = readValue(b, member.valueAt, end).value;
     const sep = nextMember(b, end, e);
     if (sep.next < 0) return { testCase, assertText, next: sep.closeAt + 1 };
     i = sep.next;
   }
+}
+
+/** The last assertions' bytes and text: the rows of a suite usually share them (defaultTest). */
+let lastAsserts: { bytes: Buffer; text: string } | null = null;
+
+/** The assertions' JSON text at [i, j): the previous row's string when the bytes are the same. */
+function assertsText(b: Buffer, i: number, j: number): string {
+  if (lastAsserts && lastAsserts.bytes.length === j - i && lastAsserts.bytes.compare(b, i, j) === 0) return lastAsserts.text;
+  const bytes = Buffer.from(b.subarray(i, j));
+  lastAsserts = { bytes, text: bytes.toString('utf8') };
+  return lastAsserts.text;
 }
 
 /**

@@ -1,31 +1,42 @@
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { EvalReport } from '../core/contracts/evalReport.js';
 
+/** Bytes encoded before a write (4 MiB): rows are UTF-8 encoded into one reused buffer, not a string per chunk. */
+const BUFFER_BYTES = 4 << 20;
+
 /**
- * recoverability.json, written in chunks of rows without building one string of every row (100k
- * rows would make hundreds of MB): the summary pretty-printed, then one compact row per line.
- * JSON.parse of the file gives the report back.
+ * recoverability.json, written without building one string of every row (100k rows would make
+ * hundreds of MB): the summary pretty-printed, then one compact row per line, each encoded
+ * straight into a reused buffer that is written when full. JSON.parse of the file gives the
+ * report back.
  */
 export async function writeReportJson(path: string, report: EvalReport): Promise<string> {
   const { rows, ...head } = report;
   const headText = JSON.stringify({ ...head, rows: [] }, null, 2);
-  const stream = createWriteStream(path);
-  const done = new Promise<void>((resolve, reject) => {
-    stream.once('error', reject);
-    stream.once('finish', resolve);
-  });
-  const put = (s: string) => (stream.write(s) ? Promise.resolve() : new Promise<void>((r) => stream.once('drain', r)));
-  if (rows.length === 0) await put(headText + '\n');
-  else {
-    await put(headText.slice(0, headText.lastIndexOf('[]')) + '[\n');
-    const CHUNK = 500;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const part = rows.slice(i, i + CHUNK).map((row, k) => `    ${JSON.stringify(row)}${i + k < rows.length - 1 ? ',' : ''}\n`);
-      await put(part.join(''));
+  const file = await open(path, 'w');
+  try {
+    if (rows.length === 0) {
+      await file.writeFile(headText + '\n');
+      return path;
     }
+    const out = Buffer.allocUnsafe(BUFFER_BYTES);
+    let used = 0;
+    const put = async (text: string) => {
+      // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+      if (used + 3 * text.length > out.length) {
+        await file.write(out, 0, used);
+        used = 0;
+      }
+      if (3 * text.length > out.length) await file.write(text);
+      else used += out.write(text, used);
+    };
+    await put(headText.slice(0, headText.lastIndexOf('[]')) + '[\n');
+    const last = rows.length - 1;
+    for (let i = 0; i <= last; i++) await put(`    ${JSON.stringify(rows[i])}${i < last ? ',' : ''}\n`);
     await put('  ]\n}\n');
+    await file.write(out, 0, used);
+  } finally {
+    await file.close();
   }
-  stream.end();
-  await done;
   return path;
 }

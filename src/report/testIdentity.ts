@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The parts of a promptfoo test case that identify it. */
 export interface TestCaseLike {
@@ -11,11 +11,20 @@ export interface TestCaseLike {
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort();
+  // The usual vars, every value a string, number, boolean or null: one JSON.stringify with the keys in order.
+  if (keys.every((k) => isScalar(object[k]))) return JSON.stringify(object, keys);
+  let text = '';
+  for (const k of keys) {
+    const v = object[k];
+    if (v === undefined) continue;
+    text += `${text === '' ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `{${text}}`;
 }
+
+const isScalar = (v: unknown) => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 
 /** gradeRollouts options that say how a test's failures are read, not what the test is. */
 const READING_OPTIONS = ['policy', 'columns'] as const;
@@ -51,7 +60,7 @@ export function testKey(testCase: TestCaseLike | null | undefined, vars?: Record
   const v = testCase?.vars ?? vars ?? {};
   const assert = assertText !== undefined ? canonicalAssertsText(assertText) : Array.isArray(testCase?.assert) ? canonicalAsserts(testCase!.assert) : '[]';
   // The same text as canonicalJson({ assert, vars }), built from its cached and fast parts.
-  return `sha256:${createHash('sha256').update(`{"assert":${assert},"vars":${canonicalJson(v)}}`).digest('hex').slice(0, 20)}`;
+  return `sha256:${hash('sha256', `{"assert":${assert},"vars":${canonicalJson(v)}}`, 'hex').slice(0, 20)}`;
 }
 
 /** Every row of a suite usually shares its assertions (defaultTest): their canonical text is cached by their raw text. */

@@ -75,6 +75,22 @@ describe('reading what promptfoo 0.121 writes', () => {
     expect((await loadEvalOutput(reversed)).inputs).toEqual((await loadEvalOutput(jsonl)).inputs);
   });
 
+  it('a test with a var named `score` (the key the reader jumps to after the response) is read the same as by a whole parse', async () => {
+    const withScoreVar = (l: string, objectBefore: boolean) => {
+      const r = JSON.parse(l) as { testCase: { vars: Record<string, unknown> }; vars: Record<string, unknown> };
+      const extra = objectBefore ? { meta: { k: 1 }, score: 5 } : { score: 5 };
+      r.testCase.vars = { ...r.testCase.vars, ...extra };
+      r.vars = { ...r.vars, ...extra };
+      return JSON.stringify(r);
+    };
+    for (const objectBefore of [false, true]) {
+      const rows = lines().map((l) => withScoreVar(l, objectBefore));
+      const path = write(`score-var-${objectBefore}.jsonl`, rows.join('\n') + '\n');
+      const expected = rows.map((l) => (classifyResult(JSON.parse(l), 'x') as { row: unknown }).row);
+      expect((await loadEvalOutput(path)).inputs).toEqual(expected);
+    }
+  });
+
   it('a read window smaller than one row crosses every boundary and gives the same rows', async () => {
     const whole = await loadEvalOutput(jsonl);
     expect((await loadEvalOutput(jsonl, { chunkBytes: 1000 })).inputs).toEqual(whole.inputs);

@@ -21,4 +21,14 @@ describe('testKey: what a test is, not how its failures are read', () => {
     const other = (policy: string) => testKey({ vars, assert: [{ type: 'javascript', value: 'file://mine.js:check', config: { policy } }] });
     expect(other('a')).not.toBe(other('b'));
   });
+
+  it('is sha-256 of the canonical JSON {"assert":…,"vars":…} with keys sorted at every level (digests computed apart, in Python)', () => {
+    // Flat vars (the fast path: one JSON.stringify with the keys in order) and nested ones (the general path).
+    expect(testKey({ vars: { q: 'x', n: 2.5, answer: '4' } })).toBe('sha256:1fc2ef42688b6bcfe04a');
+    const nested = { question: '2+2 "quoted"?', n: 2.5, flag: true, answer: '4', a: [1, { z: 'é', y: null }], skipped: undefined };
+    const assert = [{ value: 'package:promptfoo-recoverability:gradeRollouts', type: 'javascript', config: { grader: { var: 'answer', type: 'numeric' }, reference: 'r.json' } }];
+    expect(testKey({ vars: nested, assert })).toBe('sha256:b502d003adf188c5a6fa');
+    // The same assertions given as raw JSON text (how the output reader passes them).
+    expect(testKey({ vars: nested }, null, JSON.stringify(assert))).toBe('sha256:b502d003adf188c5a6fa');
+  });
 });

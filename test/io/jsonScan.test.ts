@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { findKey, findLastKey, followsObjectMember, NeedMoreInput, readKey, readValue, skipValue } from '../../src/io/jsonScan.js';
+
+/** JSON values with what makes scanning hard: escapes, quotes, backslashes, non-ASCII text, long strings, nesting. */
+const tricky = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', '"', '\\', '{', '}', '[', ']', ',', ':', 'é', '→', '\n', ' ', 'x'), maxLength: 120 }),
+  fc.string({ minLength: 40, maxLength: 70 }),
+  fc.string({ unit: 'binary', maxLength: 80 }),
+);
+const value = fc.letrec((tie) => ({
+  any: fc.oneof(
+    { depthSize: 'small' },
+    tricky,
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('any'), { maxLength: 4 }),
+    fc.dictionary(tricky, tie('any'), { maxKeys: 4 }),
+  ),
+})).any;
+
+describe('byte-level JSON scanning agrees with JSON.parse', () => {
+  it('skipValue ends every value where it ends, and readValue decodes it as JSON.parse does', () => {
+    fc.assert(
+      fc.property(value, fc.boolean(), (v, pretty) => {
+        const text = JSON.stringify(v, null, pretty ? 2 : undefined);
+        const b = Buffer.from(`${text} ,`);
+        const end = Buffer.byteLength(text);
+        expect(skipValue(b, 0, b.length)).toBe(end);
+        expect(readValue(b, 0, b.length)).toEqual({ value: JSON.parse(text), next: end });
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
+  });
+
+  it('readKey decodes every key as JSON.parse does (escaped and non-ASCII keys, and the same key read again)', () => {
+    fc.assert(
+      fc.property(fc.array(tricky, { minLength: 1, maxLength: 5 }), (keys) => {
+        const text = JSON.stringify(Object.fromEntries(keys.map((k, i) => [k, i])));
+        const b = Buffer.from(text);
+        const got: string[] = [];
+        for (let i = 1, m = readKey(b, i, b.length); m; m = readKey(b, i, b.length)) {
+          got.push(m.key);
+          i = skipValue(b, m.valueAt, b.length);
+          if (b[i] === 0x2c) i++;
+        }
+        expect(got).toEqual(Object.keys(JSON.parse(text) as object));
+      }),
+      { numRuns: 1000, seed: 11 },
+    );
+  });
+
+  it('a string cut by the end of the window asks for more input, wherever the cut falls (escapes at the cut included)', () => {
+    const text = JSON.stringify({ s: `${'x'.repeat(45)}\\"${'y'.repeat(30)}"\\\\`, t: 'é→' });
+    const b = Buffer.from(text);
+    for (let cut = 1; cut < b.length; cut++) expect(() => skipValue(b, 0, cut), `cut at ${cut}`).toThrow(NeedMoreInput);
+    expect(skipValue(b, 0, b.length)).toBe(b.length);
+    expect(() => readValue(Buffer.from('tru '), 0, 4)).toThrow(SyntaxError);
+  });
+
+  it('findLastKey finds the last key named so, never text inside a string; followsObjectMember reads the bytes before it', () => {
+    const text = '{"a":{"score":1},"note":"\\"score\\": 2","score" : 3,"v":{"x":"score"}}';
+    const b = Buffer.from(text);
+    const last = findLastKey(b, 'score', 0, b.length)!;
+    expect(text.slice(last.valueAt, last.valueAt + 1)).toBe('3');
+    expect(followsObjectMember(b, last.at, 0)).toBe(false); // after a string member
+    const first = findKey(b, 'score', 0, b.length)!;
+    expect(text.slice(first.valueAt, first.valueAt + 1)).toBe('1');
+    const afterObject = Buffer.from('{"response":{"k":1} , "score":1}');
+    expect(followsObjectMember(afterObject, findLastKey(afterObject, 'score', 0, afterObject.length)!.at, 0)).toBe(true);
+    expect(findLastKey(b, 'missing', 0, b.length)).toBeNull();
+  });
+});
