@@ -125,6 +125,88 @@ export function stringText(b: Buffer, i: number, j: number): string {
   return b.toString('utf8', i + 1, j - 1);
 }
 
+/** Where an object's own member is: its key's quote, its value, and the bytes to cut to leave the object without it. */
+export interface MemberSpan {
+  at: number;
+  valueAt: number;
+  valueEnd: number;
+  /** Removing bytes [cutFrom, cutTo) leaves the object's text valid JSON with every other member. */
+  cutFrom: number;
+  cutTo: number;
+}
+
+/**
+ * From the `{` at `i`: the offset just after the object (as skipValue), and where its own member
+ * `name` is (the last one, as JSON.parse keeps the last of repeated keys), found in the same
+ * pass; null when the object has no such member. Members of nested values are not its own.
+ */
+export function skipObjectFindingMember(b: Buffer, i: number, end: number, name: string): { next: number; member: MemberSpan | null } {
+  if (i >= end) throw new NeedMoreInput('value expected');
+  if (b[i] !== LBRACE) throw new JsonSyntaxError('an object was expected', i);
+  let depth = 0;
+  let j = i;
+  let keyNext = false;
+  let lastComma = -1;
+  let member: MemberSpan | null = null;
+  let open: { at: number; commaBefore: number; valueAt: number } | null = null;
+  /** The member named `name` whose value ends before the delimiter at `delimiter`. */
+  const close = (delimiter: number) => {
+    let valueEnd = delimiter;
+    while (isWhiteSpace(b[valueEnd - 1])) valueEnd--;
+    const o = open!;
+    member =
+      o.commaBefore >= 0
+        ? { at: o.at, valueAt: o.valueAt, valueEnd, cutFrom: o.commaBefore, cutTo: valueEnd }
+        : { at: o.at, valueAt: o.valueAt, valueEnd, cutFrom: o.at, cutTo: b[delimiter] === COMMA ? delimiter + 1 : valueEnd };
+    open = null;
+  };
+  while (j < end) {
+    const d = b[j++]!;
+    if (d === QUOTE) {
+      const from = j - 1;
+      const stop = Math.min(end, j + SHORT_STRING);
+      let closed = false;
+      while (j < stop) {
+        const s = b[j++]!;
+        if (s === QUOTE) {
+          closed = true;
+          break;
+        }
+        if (s === BACKSLASH) j++;
+      }
+      if (!closed) j = skipString(b, from, end);
+      if (depth === 1 && keyNext) {
+        keyNext = false;
+        if (sameAscii(b, from + 1, j - 1, name)) open = { at: from, commaBefore: lastComma, valueAt: -1 };
+      }
+      continue;
+    }
+    if (depth === 1) {
+      if (d === COLON) {
+        if (open && open.valueAt < 0) open.valueAt = skipWs(b, j, end);
+        continue;
+      }
+      if (d === COMMA) {
+        if (open) close(j - 1);
+        lastComma = j - 1;
+        keyNext = true;
+        continue;
+      }
+    }
+    if (d === LBRACE || d === LBRACKET) {
+      depth++;
+      if (depth === 1) keyNext = true;
+    } else if (d === RBRACE || d === RBRACKET) {
+      depth--;
+      if (depth === 0) {
+        if (open) close(j - 1);
+        return { next: j, member };
+      }
+    }
+  }
+  throw new NeedMoreInput('unterminated container');
+}
+
 /** A string value's text (JSON-decoded). */
 export function readString(b: Buffer, i: number, end: number): string {
   return stringText(b, i, skipString(b, i, end));

@@ -1,7 +1,7 @@
 import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
-import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readValue, skipString, skipValue, skipWs } from './jsonScan.js';
+import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readValue, skipObjectFindingMember, skipString, skipValue, skipWs } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
@@ -17,8 +17,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   const v = findKey(b, ROW_KEY, s, e);
   if (!v) return 'no-verdict';
   if (b[v.valueAt] !== 0x7b) return null;
-  const verdictEnd = skipValue(b, v.valueAt, e);
-  const verdict = JSON.parse(b.toString('utf8', v.valueAt, verdictEnd)) as unknown;
+  const { next: verdictEnd, verdict } = readVerdict(b, v.valueAt, e);
 
   const p = findKey(b, 'promptIdx', verdictEnd, e);
   if (!p || !precededByStringMember(b, p.at, 'promptId', s)) return null;
@@ -103,6 +102,22 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
     answers: () => scanAnswers(b, responseAt, responseEnd),
     rowKey: () => scanRowKey(b, responseAt, responseEnd),
   };
+}
+
+/**
+ * The verdict at `at` (an object), parsed without the text of its `signals` except
+ * `signals.ancestor_pass_rate`, the one signal the report reads: the signals are a third of a
+ * verdict's text, and most of its numbers. Parsed whole when `signals` is not an object.
+ */
+function readVerdict(b: Buffer, at: number, e: number): { next: number; verdict: unknown } {
+  const { next, member } = skipObjectFindingMember(b, at, e, 'signals');
+  const whole = () => ({ next, verdict: JSON.parse(b.toString('utf8', at, next)) as unknown });
+  if (!member || b[member.valueAt] !== 0x7b) return whole();
+  const verdict = JSON.parse(b.toString('utf8', at, member.cutFrom) + b.toString('utf8', member.cutTo, next)) as Record<string, unknown>;
+  if ('signals' in verdict) return whole(); // another `signals` key (an escaped one): JSON.parse's reading decides
+  const rate = skipObjectFindingMember(b, member.valueAt, member.valueEnd, 'ancestor_pass_rate').member;
+  verdict.signals = rate ? { ancestor_pass_rate: readValue(b, rate.valueAt, member.valueEnd).value } : {};
+  return { next, verdict };
 }
 
 /**

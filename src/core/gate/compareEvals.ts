@@ -97,12 +97,18 @@ export function compareEvals(
   const zCrit = normalQuantile(1 - policy.alpha / 2);
   const ciLabel = `${100 * (1 - policy.alpha)}% CI`;
 
-  const count = (rows: EvalReportRow[], g: ProspectiveRegime) => rows.filter((r) => r.regime === g).length;
+  const counted = (rows: EvalReportRow[]) => {
+    const counts = new Map<ProspectiveRegime, number>(PROSPECTIVE_REGIMES.map((g) => [g, 0]));
+    for (const r of rows) counts.set(r.regime, counts.get(r.regime)! + 1);
+    return (g: ProspectiveRegime) => counts.get(g)!;
+  };
+  const countB = counted(B);
+  const countC = counted(C);
   const regimes = PROSPECTIVE_REGIMES.map((g): RegimeComparison => {
-    const { diff, ci } = differenceInterval(count(B, g), n, count(C, g), n, policy.alpha);
-    return { regime: g, baseline: { n: count(B, g), share: n ? count(B, g) / n : 0 }, candidate: { n: count(C, g), share: n ? count(C, g) / n : 0 }, diff, ci };
+    const { diff, ci } = differenceInterval(countB(g), n, countC(g), n, policy.alpha);
+    return { regime: g, baseline: { n: countB(g), share: n ? countB(g) / n : 0 }, candidate: { n: countC(g), share: n ? countC(g) / n : 0 }, diff, ci };
   });
-  const chiSquare = chiSquareHomogeneity([PROSPECTIVE_REGIMES.map((g) => count(B, g)), PROSPECTIVE_REGIMES.map((g) => count(C, g))]);
+  const chiSquare = chiSquareHomogeneity([PROSPECTIVE_REGIMES.map(countB), PROSPECTIVE_REGIMES.map(countC)]);
 
   const transitions: GateResult['transitions'] = {};
   const notable: GateResult['notable'] = [];

@@ -40,43 +40,45 @@ type Item = { ref: TestRef; row: EvalReportRow | null; error: ErrorRow | null; g
  */
 export function matchTests(baseline: Pick<EvalReport, 'rows' | 'errors'>, candidate: Pick<EvalReport, 'rows' | 'errors'>): TestMatching {
   const duplicates: DuplicateTest[] = [];
+  /** The eval's tests grouped by identity, each group in test order; groups in order of their first test. */
   const index = (report: Pick<EvalReport, 'rows' | 'errors'>, which: 'baseline' | 'candidate') => {
     const items: Item[] = [
       ...report.rows.map((row) => ({ ref: refOf(row), row, error: null, group: `${row.test_key}\u0000${row.prompt_idx}` })),
       ...report.errors.rows.map((error) => ({ ref: refOf(error), row: null, error, group: `${error.test_key}\u0000${error.prompt_idx}` })),
     ].sort((a, b) => a.ref.test_idx - b.ref.test_idx || a.ref.prompt_idx - b.ref.prompt_idx);
-    const seen = new Map<string, Item[]>();
+    const groups = new Map<string, Item[]>();
     for (const item of items) {
-      const list = seen.get(item.group);
+      const list = groups.get(item.group);
       if (list) list.push(item);
-      else seen.set(item.group, [item]);
+      else groups.set(item.group, [item]);
     }
-    const byId = new Map<string, Item>();
-    for (const [group, list] of seen) {
-      if (list.length > 1) duplicates.push({ ...list[0]!.ref, eval: which, count: list.length });
-      list.forEach((item, k) => byId.set(`${group}\u0000${k}`, item));
-    }
-    return { items, byId };
+    for (const list of groups.values()) if (list.length > 1) duplicates.push({ ...list[0]!.ref, eval: which, count: list.length });
+    return groups;
   };
   const b = index(baseline, 'baseline');
   const c = index(candidate, 'candidate');
 
+  // The k-th test of a group in one eval is matched with the k-th of that group in the other.
   const pairs: TestMatching['pairs'] = [];
   const errored: ErroredTest[] = [];
   const onlyBaseline: TestRef[] = [];
-  for (const [id, item] of b.byId) {
-    const other = c.byId.get(id);
-    if (!other) onlyBaseline.push(item.ref);
-    else if (item.row && other.row) pairs.push({ baseline: item.row, candidate: other.row });
-    else {
-      errored.push({
-        ...(item.error ? item.ref : other.ref),
-        in: item.error && other.error ? 'both' : item.error ? 'baseline' : 'candidate',
-        kinds: [item.error?.kind, other.error?.kind].filter((k): k is string => k !== undefined),
-      });
-    }
+  for (const [group, list] of b) {
+    const others = c.get(group);
+    list.forEach((item, k) => {
+      const other = others?.[k];
+      if (!other) onlyBaseline.push(item.ref);
+      else if (item.row && other.row) pairs.push({ baseline: item.row, candidate: other.row });
+      else {
+        errored.push({
+          ...(item.error ? item.ref : other.ref),
+          in: item.error && other.error ? 'both' : item.error ? 'baseline' : 'candidate',
+          kinds: [item.error?.kind, other.error?.kind].filter((kind): kind is string => kind !== undefined),
+        });
+      }
+    });
   }
-  const onlyCandidate = [...c.byId].filter(([id]) => !b.byId.has(id)).map(([, item]) => item.ref);
+  const onlyCandidate: TestRef[] = [];
+  for (const [group, list] of c) for (let k = b.get(group)?.length ?? 0; k < list.length; k++) onlyCandidate.push(list[k]!.ref);
   const order = (x: TestRef, y: TestRef) => x.test_idx - y.test_idx || x.prompt_idx - y.prompt_idx;
   pairs.sort((x, y) => order(x.baseline, y.baseline));
   return {
