@@ -10,7 +10,7 @@ import { ContractError, parseWith } from '../core/contracts/validate.js';
 import { compareEvals } from '../core/gate/compareEvals.js';
 import { GatePolicySchema } from '../core/gate/gatePolicy.js';
 import { InputError, withInputErrors } from '../io/inputError.js';
-import { loadEvalOutput } from '../io/loadEvalOutput.js';
+import { type EvalOutput, loadEvalOutputs } from '../io/loadEvalOutput.js';
 import { loadReferenceScale } from '../io/loadReferenceScale.js';
 import { checkWritableFile } from '../io/writableOutput.js';
 import { renderGateMarkdown, renderGateSummary } from '../report/renderGate.js';
@@ -82,9 +82,8 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
     }
     if (values.md) await checkWritableFile(values.md, '--md');
 
-    // The two outputs are read at once with half the machine's parallelism each: the baseline starting in this thread, the candidate in a thread of its own.
-    const read = { purpose: 'gate', threads: Math.max(1, Math.floor(Math.min(8, availableParallelism()) / 2)) } as const;
-    const [base, cand] = await Promise.all([loadEvalOutput(baselinePath, read), loadEvalOutput(candidatePath, { ...read, ownThread: true })]);
+    // The two outputs are read at once, every thread taking the next chunk of either.
+    const [base, cand] = (await loadEvalOutputs([baselinePath, candidatePath], { purpose: 'gate', threads: Math.min(8, availableParallelism()) })) as [EvalOutput, EvalOutput];
     const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
     let result;
     try {

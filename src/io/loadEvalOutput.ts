@@ -32,18 +32,18 @@ export interface LoadOptions {
    * (default) reads everything the report shows.
    */
   purpose?: 'report' | 'gate';
-  /** Threads for a large JSONL output (default: the machine's parallelism, at most 4). */
+  /** Threads reading, this one included (default: the machine's parallelism, at most 4). */
   threads?: number;
-  /** JSONL outputs from this size on are read by several threads (64 MiB). */
+  /** JSONL outputs from this size on are read in chunks by every thread (64 MiB). */
   parallelMinBytes?: number;
-  /** Read a large output in a thread of its own even with `threads: 1` (the gate reads its candidate there while this thread reads the baseline). */
-  ownThread?: boolean;
   /** The initial read window (8 MiB); tests make it small to cross window boundaries. */
   chunkBytes?: number;
 }
 
-/** A JSONL output at least this large is read by several threads, each a range of lines. */
+/** A JSONL output at least this large is read in chunks of whole lines by every thread. */
 const PARALLEL_BYTES = 64 << 20;
+/** Chunks of a large JSONL output: about this many per thread (so threads that run slower take fewer), each 8–64 MiB. */
+const CHUNKS_PER_THREAD = 6;
 const WORKER = fileURLToPath(new URL('./loadEvalOutputWorker.js', import.meta.url));
 
 /** An input error about a JSONL line counted from the start of a range: the caller names the line in the file. */
@@ -72,25 +72,50 @@ export interface PartialEvalOutput {
 /**
  * Reads a promptfoo output written with the plugin — `promptfoo eval -o out.json` (pretty JSON,
  * as promptfoo 0.121 writes it) or `-o out.jsonl` (one result per line, for evals too large for
- * JSON) — streaming, with memory O(rows kept), never O(file); a large JSONL file is read by
- * several threads at once, each a range of whole lines. Graded rows are read by key without
- * parsing their rollouts (rowScan), other rows are parsed whole. A relative `reference` in the
- * verdicts resolves against the output file's folder. Every failure is an InputError that names
- * the file and where in it, and never quotes its content.
+ * JSON) — streaming, with memory O(rows kept), never O(file); a large JSONL file is read in
+ * chunks of whole lines by several threads at once. Graded rows are read by key without parsing
+ * their rollouts (rowScan), other rows are parsed whole. A relative `reference` in the verdicts
+ * resolves against the output file's folder. Every failure is an InputError that names the file
+ * and where in it, and never quotes its content.
  */
 export async function loadEvalOutput(path: string, options: LoadOptions = {}): Promise<EvalOutput> {
-  const size = await evalOutputSize(path);
+  return (await loadEvalOutputs([path], options))[0]!;
+}
+
+/**
+ * Several outputs read at once (the gate's two), sharing the threads: every thread, this one
+ * included, takes the next chunk (a byte range of whole JSONL lines, or a whole JSON file) until
+ * none is left, so a thread that runs slower reads less. Rows come back in file order.
+ */
+export async function loadEvalOutputs(paths: readonly string[], options: LoadOptions = {}): Promise<EvalOutput[]> {
+  const sizes = await Promise.all(paths.map((p) => evalOutputSize(p)));
   const threads = Math.max(1, Math.min(options.threads ?? Math.min(4, availableParallelism()), 16));
   const purpose = options.purpose ?? 'report';
-  const large = size >= (options.parallelMinBytes ?? PARALLEL_BYTES) && existsSync(WORKER);
-  const jsonl = path.toLowerCase().endsWith('.jsonl');
-  const parts =
-    large && jsonl && threads > 1
-      ? await readInParallel(path, size, threads, purpose, options.chunkBytes)
-      : large && options.ownThread
-        ? [await inWorker(path, purpose, undefined, options.chunkBytes).catch((err: unknown) => rethrowRanged(path, err))]
-        : [await readRange(path, purpose, undefined, options.chunkBytes)];
+  const canThread = threads > 1 && existsSync(WORKER);
+  const jobs: ReadJob[] = [];
+  for (let f = 0; f < paths.length; f++) {
+    const path = paths[f]!;
+    const chunked = canThread && path.toLowerCase().endsWith('.jsonl') && sizes[f]! >= (options.parallelMinBytes ?? PARALLEL_BYTES);
+    if (!chunked) jobs.push({ file: f, path });
+    else {
+      // Chunks of 8 MiB at least (less only when told to thread smaller files: tests).
+      const minChunk = Math.max(1, Math.min(8 << 20, options.parallelMinBytes ?? PARALLEL_BYTES));
+      for (const range of await lineRanges(path, sizes[f]!, threads * CHUNKS_PER_THREAD, minChunk)) jobs.push({ file: f, path, range });
+    }
+  }
+  // Whole files first: they are the longest jobs.
+  jobs.sort((a, b) => Number(a.range !== undefined) - Number(b.range !== undefined) || a.file - b.file || (a.range?.start ?? 0) - (b.range?.start ?? 0));
+  const parts = canThread && jobs.length > 1 ? await readJobsInThreads(jobs, Math.min(threads, jobs.length), purpose, options.chunkBytes) : await readJobsHere(jobs, purpose, options.chunkBytes);
+  return paths.map((path, f) =>
+    assemble(
+      path,
+      jobs.flatMap((job, k) => (job.file === f ? [parts[k]!] : [])),
+    ),
+  );
+}
 
+/** One output from the parts its jobs read, in file order. */
+function assemble(path: string, parts: PartialEvalOutput[]): EvalOutput {
   const out: EvalOutput = { path, format: parts[0]!.format, evalId: parts[0]!.evalId, inputs: [], errors: [], ungraded: 0, reference: null };
   let rows = 0;
   let storedReference: string | null = null;
@@ -170,14 +195,22 @@ export async function readRange(path: string, purpose: 'report' | 'gate', range?
   return out;
 }
 
-/** Splits a JSONL file into `threads` ranges of whole lines and reads them in worker threads. */
-async function readInParallel(path: string, size: number, threads: number, purpose: 'report' | 'gate', chunkBytes?: number): Promise<PartialEvalOutput[]> {
+/** What one thread reads: a whole output, or a byte range of whole lines of a JSONL output. */
+interface ReadJob {
+  file: number;
+  path: string;
+  range?: { start: number; end: number };
+}
+
+/** About `count` byte ranges of about equal size (`minChunk` to 64 MiB each) covering a JSONL file, each starting at a line start. */
+async function lineRanges(path: string, size: number, count: number, minChunk: number): Promise<{ start: number; end: number }[]> {
+  const parts = Math.max(1, Math.min(count, Math.floor(size / minChunk)), Math.ceil(size / (64 << 20)));
   const starts = [0];
   const handle = await open(path, 'r');
   try {
     const probe = Buffer.allocUnsafe(1 << 20);
-    for (let k = 1; k < threads; k++) {
-      let at = Math.floor((size * k) / threads);
+    for (let k = 1; k < parts; k++) {
+      let at = Math.floor((size * k) / parts);
       for (;;) {
         const { bytesRead } = await handle.read(probe, 0, probe.length, at);
         if (bytesRead === 0) {
@@ -191,45 +224,93 @@ async function readInParallel(path: string, size: number, threads: number, purpo
         }
         at += bytesRead;
       }
-      if (at > starts.at(-1)!) starts.push(at);
+      if (at > starts.at(-1)! && at < size) starts.push(at);
     }
   } finally {
     await handle.close();
   }
-  const ranges = starts.map((start, k) => ({ start, end: starts[k + 1] ?? size }));
-  // This thread reads the first range itself (its rows need no copying between threads); workers read the others.
-  const settled = await Promise.allSettled(ranges.map((range, k) => (k === 0 ? readRange(path, purpose, range, chunkBytes) : inWorker(path, purpose, range, chunkBytes))));
-  for (let k = 0; k < settled.length; k++) {
-    const s = settled[k]!;
-    if (s.status === 'fulfilled') continue;
-    const err = s.reason as unknown;
-    if (err instanceof RangeLineError) {
-      const before = await countLines(path, ranges[k]!.start);
-      throw new InputError(`${path}, line ${before + err.line}${err.rest}`);
-    }
-    throw err;
-  }
-  return settled.map((s) => (s as PromiseFulfilledResult<PartialEvalOutput>).value);
+  return starts.map((start, k) => ({ start, end: starts[k + 1] ?? size }));
 }
 
-/** A reader thread's failure, for a whole-file read (no range: its line numbers are the file's). */
-function rethrowRanged(path: string, err: unknown): never {
-  if (err instanceof RangeLineError) throw new InputError(`${path}, line ${err.line}${err.rest}`);
+/** Reads every job in this thread, in order. */
+async function readJobsHere(jobs: readonly ReadJob[], purpose: 'report' | 'gate', chunkBytes?: number): Promise<PartialEvalOutput[]> {
+  const parts: PartialEvalOutput[] = [];
+  for (const job of jobs) parts.push(await readRange(job.path, purpose, job.range, chunkBytes).catch((err: unknown) => rethrowRanged(job, err)));
+  return parts;
+}
+
+/**
+ * Reads the jobs with `threads` threads: this one and threads − 1 workers, each taking the next
+ * job from a shared counter until none is left (a worker's rows are copied to this thread as it
+ * finishes each job). The first failure, in job order, is thrown once every thread has stopped.
+ */
+async function readJobsInThreads(jobs: readonly ReadJob[], threads: number, purpose: 'report' | 'gate', chunkBytes?: number): Promise<PartialEvalOutput[]> {
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const parts: (PartialEvalOutput | undefined)[] = new Array(jobs.length);
+  const failures: { job: number; error: unknown }[] = [];
+  const stop = (job: number, error: unknown) => {
+    failures.push({ job, error });
+    Atomics.store(next, 0, jobs.length); // nobody takes another job
+  };
+  const workers = Array.from({ length: threads - 1 }, () => inWorker(jobs, next, purpose, chunkBytes, (job, part) => (parts[job] = part), stop));
+  for (let job = Atomics.add(next, 0, 1); job < jobs.length; job = Atomics.add(next, 0, 1)) {
+    try {
+      parts[job] = await readRange(jobs[job]!.path, purpose, jobs[job]!.range, chunkBytes);
+    } catch (err) {
+      stop(job, err);
+    }
+  }
+  await Promise.all(workers);
+  if (failures.length > 0) {
+    const first = failures.sort((a, b) => a.job - b.job)[0]!;
+    const job = jobs[first.job];
+    if (job) await rethrowRanged(job, first.error);
+    throw first.error; // a thread that failed outside any job
+  }
+  return parts as PartialEvalOutput[];
+}
+
+/** A reader's failure, with an error in a range's line named by its line in the file. */
+async function rethrowRanged(job: ReadJob, err: unknown): Promise<never> {
+  if (err instanceof RangeLineError) {
+    const before = job.range ? await countLines(job.path, job.range.start) : 0;
+    throw new InputError(`${job.path}, line ${before + err.line}${err.rest}`);
+  }
   throw err;
 }
 
-function inWorker(path: string, purpose: 'report' | 'gate', range: { start: number; end: number } | undefined, chunkBytes?: number): Promise<PartialEvalOutput> {
-  return new Promise((resolvePart, reject) => {
+/** A worker thread taking jobs until none is left; settles when it has stopped. */
+function inWorker(
+  jobs: readonly ReadJob[],
+  next: Int32Array,
+  purpose: 'report' | 'gate',
+  chunkBytes: number | undefined,
+  onPart: (job: number, part: PartialEvalOutput) => void,
+  onError: (job: number, error: unknown) => void,
+): Promise<void> {
+  return new Promise((resolveDone) => {
     // A larger young generation than the default: a reader allocates many short-lived values per row.
-    const worker = new Worker(WORKER, { workerData: { path, purpose, range, chunkBytes }, resourceLimits: { maxYoungGenerationSizeMb: 48 } });
-    worker.once('message', (m: { ok?: PartialEvalOutput; error?: { kind: string; message: string; line?: number; rest?: string } }) => {
-      if (m.ok) resolvePart(m.ok);
-      else if (m.error?.kind === 'RangeLineError') reject(new RangeLineError(m.error.line!, m.error.rest!));
-      else if (m.error?.kind === 'InputError') reject(new InputError(m.error.message));
-      else reject(new Error(m.error?.message ?? 'the reader thread failed'));
+    const worker = new Worker(WORKER, { workerData: { jobs, next, purpose, chunkBytes }, resourceLimits: { maxYoungGenerationSizeMb: 48 } });
+    let done = false;
+    const finish = () => {
+      if (!done) (done = true), resolveDone();
+    };
+    worker.on('message', (m: { job?: number; ok?: PartialEvalOutput; error?: { kind: string; message: string; line?: number; rest?: string }; done?: boolean }) => {
+      if (m.done) return finish();
+      if (m.ok) onPart(m.job!, m.ok);
+      else if (m.error) {
+        const e = m.error;
+        onError(m.job!, e.kind === 'RangeLineError' ? new RangeLineError(e.line!, e.rest!) : e.kind === 'InputError' ? new InputError(e.message) : new Error(e.message));
+      }
     });
-    worker.once('error', reject);
-    worker.once('exit', (code) => code !== 0 && reject(new Error(`the reader thread exited with code ${code}`)));
+    worker.once('error', (err) => {
+      onError(jobs.length, err);
+      finish();
+    });
+    worker.once('exit', (code) => {
+      if (code !== 0 && !done) onError(jobs.length, new Error(`the reader thread exited with code ${code}`));
+      finish();
+    });
   });
 }
 

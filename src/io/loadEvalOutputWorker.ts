@@ -2,16 +2,29 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from './inputError.js';
 import { RangeLineError, readRange } from './loadEvalOutput.js';
 
-/** A reader thread of loadEvalOutput: reads one range of whole JSONL lines (or the whole output) and posts what it found. */
-const { path, purpose, range, chunkBytes } = workerData as { path: string; purpose: 'report' | 'gate'; range?: { start: number; end: number }; chunkBytes?: number };
-try {
-  parentPort!.postMessage({ ok: await readRange(path, purpose, range, chunkBytes) });
-} catch (err) {
-  const e = err as Error;
-  parentPort!.postMessage({
-    error:
-      err instanceof RangeLineError
-        ? { kind: 'RangeLineError', message: e.message, line: err.line, rest: err.rest }
-        : { kind: err instanceof InputError ? 'InputError' : e.name, message: e.message },
-  });
+/**
+ * A reader thread of loadEvalOutputs: takes the next job from the shared counter (a whole output,
+ * or a byte range of whole JSONL lines) until none is left, and posts what each held.
+ */
+const { jobs, next, purpose, chunkBytes } = workerData as {
+  jobs: { path: string; range?: { start: number; end: number } }[];
+  next: Int32Array;
+  purpose: 'report' | 'gate';
+  chunkBytes?: number;
+};
+for (let job = Atomics.add(next, 0, 1); job < jobs.length; job = Atomics.add(next, 0, 1)) {
+  try {
+    parentPort!.postMessage({ job, ok: await readRange(jobs[job]!.path, purpose, jobs[job]!.range, chunkBytes) });
+  } catch (err) {
+    Atomics.store(next, 0, jobs.length); // nobody takes another job
+    const e = err as Error;
+    parentPort!.postMessage({
+      job,
+      error:
+        err instanceof RangeLineError
+          ? { kind: 'RangeLineError', message: e.message, line: err.line, rest: err.rest }
+          : { kind: err instanceof InputError ? 'InputError' : e.name, message: e.message },
+    });
+  }
 }
+parentPort!.postMessage({ done: true });

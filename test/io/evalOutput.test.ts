@@ -121,6 +121,11 @@ describe('reading what promptfoo 0.121 writes', () => {
     const { loadEvalOutput: fromDist } = await import('../../dist/io/loadEvalOutput.js');
     const parallel = await fromDist(jsonl, { threads: 3, parallelMinBytes: 0 });
     expect(parallel.inputs).toEqual((await loadEvalOutput(jsonl)).inputs);
+    // Two outputs read at once share the threads (the gate's read): each comes back whole and in order.
+    const { loadEvalOutputs } = await import('../../dist/io/loadEvalOutput.js');
+    const [x, y] = await loadEvalOutputs([jsonl, json], { threads: 2, parallelMinBytes: 0 });
+    expect(x!.inputs).toEqual(parallel.inputs);
+    expect(y!.inputs).toEqual(parallel.inputs);
     // An error in the last thread's range is named by its line in the file.
     const ls = lines();
     ls[10] = ls[10]!.slice(0, 100);
