@@ -143,23 +143,16 @@ export interface MemberSpan {
 export function skipObjectFindingMember(b: Buffer, i: number, end: number, name: string): { next: number; member: MemberSpan | null } {
   if (i >= end) throw new NeedMoreInput('value expected');
   if (b[i] !== LBRACE) throw new JsonSyntaxError('an object was expected', i);
+  // Plain locals only (no closure, no object per member): this loop runs over every verdict.
   let depth = 0;
   let j = i;
   let keyNext = false;
   let lastComma = -1;
   let member: MemberSpan | null = null;
-  let open: { at: number; commaBefore: number; valueAt: number } | null = null;
-  /** The member named `name` whose value ends before the delimiter at `delimiter`. */
-  const close = (delimiter: number) => {
-    let valueEnd = delimiter;
-    while (isWhiteSpace(b[valueEnd - 1])) valueEnd--;
-    const o = open!;
-    member =
-      o.commaBefore >= 0
-        ? { at: o.at, valueAt: o.valueAt, valueEnd, cutFrom: o.commaBefore, cutTo: valueEnd }
-        : { at: o.at, valueAt: o.valueAt, valueEnd, cutFrom: o.at, cutTo: b[delimiter] === COMMA ? delimiter + 1 : valueEnd };
-    open = null;
-  };
+  /** The member being read: its key's quote (−1: none), the comma before it, where its value starts. */
+  let openAt = -1;
+  let openComma = -1;
+  let openValueAt = -1;
   while (j < end) {
     const d = b[j++]!;
     if (d === QUOTE) {
@@ -167,27 +160,34 @@ export function skipObjectFindingMember(b: Buffer, i: number, end: number, name:
       const stop = Math.min(end, j + SHORT_STRING);
       let closed = false;
       while (j < stop) {
-        const s = b[j++]!;
-        if (s === QUOTE) {
+        const c = b[j++]!;
+        if (c === QUOTE) {
           closed = true;
           break;
         }
-        if (s === BACKSLASH) j++;
+        if (c === BACKSLASH) j++;
       }
       if (!closed) j = skipString(b, from, end);
       if (depth === 1 && keyNext) {
         keyNext = false;
-        if (sameAscii(b, from + 1, j - 1, name)) open = { at: from, commaBefore: lastComma, valueAt: -1 };
+        if (sameAscii(b, from + 1, j - 1, name)) {
+          openAt = from;
+          openComma = lastComma;
+          openValueAt = -1;
+        }
       }
       continue;
     }
     if (depth === 1) {
       if (d === COLON) {
-        if (open && open.valueAt < 0) open.valueAt = skipWs(b, j, end);
+        if (openAt >= 0 && openValueAt < 0) openValueAt = skipWs(b, j, end);
         continue;
       }
       if (d === COMMA) {
-        if (open) close(j - 1);
+        if (openAt >= 0) {
+          member = memberSpan(b, openAt, openComma, openValueAt, j - 1);
+          openAt = -1;
+        }
         lastComma = j - 1;
         keyNext = true;
         continue;
@@ -199,12 +199,20 @@ export function skipObjectFindingMember(b: Buffer, i: number, end: number, name:
     } else if (d === RBRACE || d === RBRACKET) {
       depth--;
       if (depth === 0) {
-        if (open) close(j - 1);
+        if (openAt >= 0) member = memberSpan(b, openAt, openComma, openValueAt, j - 1);
         return { next: j, member };
       }
     }
   }
   throw new NeedMoreInput('unterminated container');
+}
+
+/** The span of the member whose key's quote is at `at` and whose value ends before the delimiter (`,` or `}`) at `delimiter`. */
+function memberSpan(b: Buffer, at: number, commaBefore: number, valueAt: number, delimiter: number): MemberSpan {
+  let valueEnd = delimiter;
+  while (isWhiteSpace(b[valueEnd - 1])) valueEnd--;
+  if (commaBefore >= 0) return { at, valueAt, valueEnd, cutFrom: commaBefore, cutTo: valueEnd };
+  return { at, valueAt, valueEnd, cutFrom: at, cutTo: b[delimiter] === COMMA ? delimiter + 1 : valueEnd };
 }
 
 /** A string value's text (JSON-decoded). */
