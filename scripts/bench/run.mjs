@@ -108,9 +108,11 @@ const parts = {
    * What the plugin costs promptfoo, on the simulator's suite (examples/sim: a model fast enough
    * that the plugin's share is visible): the RolloutProvider with a plain `contains` assertion and
    * no hooks; with a no-op file assertion and no-op hooks (promptfoo's own cost of calling them);
-   * and with gradeRollouts and the hooks. Three interleaved rounds, medians.
+   * and with gradeRollouts and the hooks. Five interleaved rounds: medians, and each overhead's
+   * range over the rounds (a round's variant against that round's plain run).
    */
   async overhead() {
+    const ROUNDS = 5;
     const dir = join(ROOT, 'examples/sim');
     const full = readFileSync(join(dir, 'promptfooconfig.yaml'), 'utf8');
     const noopModule = join(tmpdir(), `bench-noop-${process.pid}.mjs`);
@@ -137,7 +139,7 @@ const parts = {
     };
     const runs = { plain: [], noop: [], full: [] };
     try {
-      for (let i = 0; i < 3; i++) for (const k of Object.keys(runs)) runs[k].push(run(configs[k]));
+      for (let i = 0; i < ROUNDS; i++) for (const k of Object.keys(runs)) runs[k].push(run(configs[k]));
     } finally {
       unlinkSync(configs.plain);
       unlinkSync(configs.noop);
@@ -145,6 +147,10 @@ const parts = {
     }
     const m = (k, f) => Math.round(median(runs[k].map((x) => x[f])));
     const over = (k, f) => +(m(k, f) / m('plain', f) - 1).toFixed(3);
+    const range = (k, f) => {
+      const each = runs[k].map((x, i) => x[f] / runs.plain[i][f] - 1);
+      return [+Math.min(...each).toFixed(3), +Math.max(...each).toFixed(3)];
+    };
     emit({
       bench: 'plugin-overhead',
       suite: 'examples/sim/promptfooconfig.yaml (40 tests x 12 rollouts, the simulator)',
@@ -152,6 +158,7 @@ const parts = {
       plain_wall_ms: m('plain', 'wall'), noop_wall_ms: m('noop', 'wall'), full_wall_ms: m('full', 'wall'),
       noop_overhead_eval: over('noop', 'evalMs'), full_overhead_eval: over('full', 'evalMs'),
       noop_overhead_wall: over('noop', 'wall'), full_overhead_wall: over('full', 'wall'),
+      rounds: ROUNDS, noop_overhead_eval_range: range('noop', 'evalMs'), full_overhead_eval_range: range('full', 'evalMs'),
     });
   },
 
@@ -221,7 +228,7 @@ async function main() {
   rows.push(['capture K=16, 50 ms/request', `ours ${cap.ours_sampling_ms} ms sampling, ${cap.ours_with_ancestor_ms} ms with ancestor; one call ${cap.one_call_ms} ms (${cap.ratio_to_one_call}x); sequential ${cap.sequential_ms} ms; promptfoo --repeat 16: ${cap.promptfoo_repeat16_j4_ms} ms (-j 4), ${cap.promptfoo_repeat16_j16_ms} ms (-j 16)`, '<= 1.5x one call']);
   const [ov] = get('plugin-overhead');
   const p100 = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
-  rows.push(['plugin overhead (the simulator\'s suite)', `eval time: plain ${ov.plain_eval_ms} ms, no-op assertion + hooks ${ov.noop_eval_ms} ms (${p100(ov.noop_overhead_eval)}), full plugin ${ov.full_eval_ms} ms (${p100(ov.full_overhead_eval)}); wall: ${ov.plain_wall_ms} / ${ov.noop_wall_ms} / ${ov.full_wall_ms} ms`, '']);
+  rows.push(['plugin overhead (the simulator\'s suite)', `eval time: plain ${ov.plain_eval_ms} ms, no-op assertion + hooks ${ov.noop_eval_ms} ms (${p100(ov.noop_overhead_eval)}, rounds ${ov.noop_overhead_eval_range.map(p100).join('…')}), full plugin ${ov.full_eval_ms} ms (${p100(ov.full_overhead_eval)}, rounds ${ov.full_overhead_eval_range.map(p100).join('…')}; median of ${ov.rounds}); wall: ${ov.plain_wall_ms} / ${ov.noop_wall_ms} / ${ov.full_wall_ms} ms`, '']);
   const lin = (b) => get(b);
   const [root] = lin('lineage-root-eval-models');
   const [dec] = lin('lineage-decode-batched');
