@@ -21,10 +21,10 @@ export const REPORT_USAGE = `Usage: recoverability report <eval-output.json|.jso
 
 Builds the recoverability report from a promptfoo output written with the plugin
 (promptfoo eval -o out.json, or -o out.jsonl for evals too large for JSON; both are streamed):
-recoverability.json (schema-validated), recoverability.md (for a PR comment) and
-recoverability.html (standalone, offline: regime shares, the routing panel, feature
-distributions, a sortable table of failures, the error rows). Each says whether the routes
-are measured (a learned policy) or the paper's rule, untested on this model.
+recoverability.json (its summary checked against the schema), recoverability.md (for a
+PR comment) and recoverability.html (standalone, offline: regime shares, the routing panel,
+feature distributions, a sortable table of failures, the error rows). Each says whether the
+routes are measured (a learned policy) or the paper's rule, untested on this model.
 
   --out DIR        where to write (default: next to the input); checked before any work
   --format LIST    any of json, md, html (default: all three)

@@ -84,19 +84,7 @@ export function skipValue(b: Buffer, i: number, end: number): number {
     while (j < end) {
       const d = b[j++]!;
       if (d === QUOTE) {
-        // A string: stepped over here while it is short (no call per key), else by skipString.
-        const open = j - 1;
-        const stop = Math.min(end, j + SHORT_STRING);
-        let closed = false;
-        while (j < stop) {
-          const s = b[j++]!;
-          if (s === QUOTE) {
-            closed = true;
-            break;
-          }
-          if (s === BACKSLASH) j++;
-        }
-        if (!closed) j = skipString(b, open, end);
+        j = skipString(b, j - 1, end);
         continue;
       }
       if (d === LBRACE || d === LBRACKET) depth++;
@@ -119,100 +107,11 @@ export function skipValue(b: Buffer, i: number, end: number): number {
   return j;
 }
 
-/** The text of the JSON string at [i, j) (quotes included): decoded directly when it holds no escape. */
+/** The text of the JSON string at [i, j) (quotes included): decoded directly when it holds no escape or control character. */
 export function stringText(b: Buffer, i: number, j: number): string {
-  for (let q = i + 1; q < j - 1; q++) if (b[q] === BACKSLASH) return JSON.parse(b.toString('utf8', i, j)) as string;
+  // An escape, or a control character (which JSON.parse refuses): JSON.parse decides.
+  for (let q = i + 1; q < j - 1; q++) if (b[q] === BACKSLASH || b[q]! < 0x20) return JSON.parse(b.toString('utf8', i, j)) as string;
   return b.toString('utf8', i + 1, j - 1);
-}
-
-/** Where an object's own member is: its key's quote, its value, and the bytes to cut to leave the object without it. */
-export interface MemberSpan {
-  at: number;
-  valueAt: number;
-  valueEnd: number;
-  /** Removing bytes [cutFrom, cutTo) leaves the object's text valid JSON with every other member. */
-  cutFrom: number;
-  cutTo: number;
-}
-
-/**
- * From the `{` at `i`: the offset just after the object (as skipValue), and where its own member
- * `name` is (the last one, as JSON.parse keeps the last of repeated keys), found in the same
- * pass; null when the object has no such member. Members of nested values are not its own.
- */
-export function skipObjectFindingMember(b: Buffer, i: number, end: number, name: string): { next: number; member: MemberSpan | null } {
-  if (i >= end) throw new NeedMoreInput('value expected');
-  if (b[i] !== LBRACE) throw new JsonSyntaxError('an object was expected', i);
-  // Plain locals only (no closure, no object per member): this loop runs over every verdict.
-  let depth = 0;
-  let j = i;
-  let keyNext = false;
-  let lastComma = -1;
-  let member: MemberSpan | null = null;
-  /** The member being read: its key's quote (−1: none), the comma before it, where its value starts. */
-  let openAt = -1;
-  let openComma = -1;
-  let openValueAt = -1;
-  while (j < end) {
-    const d = b[j++]!;
-    if (d === QUOTE) {
-      const from = j - 1;
-      const stop = Math.min(end, j + SHORT_STRING);
-      let closed = false;
-      while (j < stop) {
-        const c = b[j++]!;
-        if (c === QUOTE) {
-          closed = true;
-          break;
-        }
-        if (c === BACKSLASH) j++;
-      }
-      if (!closed) j = skipString(b, from, end);
-      if (depth === 1 && keyNext) {
-        keyNext = false;
-        if (sameAscii(b, from + 1, j - 1, name)) {
-          openAt = from;
-          openComma = lastComma;
-          openValueAt = -1;
-        }
-      }
-      continue;
-    }
-    if (depth === 1) {
-      if (d === COLON) {
-        if (openAt >= 0 && openValueAt < 0) openValueAt = skipWs(b, j, end);
-        continue;
-      }
-      if (d === COMMA) {
-        if (openAt >= 0) {
-          member = memberSpan(b, openAt, openComma, openValueAt, j - 1);
-          openAt = -1;
-        }
-        lastComma = j - 1;
-        keyNext = true;
-        continue;
-      }
-    }
-    if (d === LBRACE || d === LBRACKET) {
-      depth++;
-      if (depth === 1) keyNext = true;
-    } else if (d === RBRACE || d === RBRACKET) {
-      depth--;
-      if (depth === 0) {
-        if (openAt >= 0) member = memberSpan(b, openAt, openComma, openValueAt, j - 1);
-        return { next: j, member };
-      }
-    }
-  }
-  throw new NeedMoreInput('unterminated container');
-}
-
-/** The span of the member whose key's quote is at `at` and whose value ends before the delimiter (`,` or `}`) at `delimiter`. */
-function memberSpan(b: Buffer, at: number, commaBefore: number, valueAt: number, delimiter: number): MemberSpan {
-  let valueEnd = delimiter;
-  while (isWhiteSpace(b[valueEnd - 1])) valueEnd--;
-  if (commaBefore >= 0) return { at, valueAt, valueEnd, cutFrom: commaBefore, cutTo: valueEnd };
-  return { at, valueAt, valueEnd, cutFrom: at, cutTo: b[delimiter] === COMMA ? delimiter + 1 : valueEnd };
 }
 
 /** A string value's text (JSON-decoded). */
@@ -265,7 +164,7 @@ function keyText(b: Buffer, i: number, j: number): string {
   let plain = h <= 34;
   for (let q = i + 1; q < j - 1; q++) {
     const c = b[q]!;
-    if (c === BACKSLASH || c >= 0x80) plain = false;
+    if (c === BACKSLASH || c >= 0x80 || c < 0x20) plain = false;
     h = (Math.imul(h, 31) + c) | 0;
   }
   if (!plain) return JSON.parse(b.toString('utf8', i, j)) as string;

@@ -262,7 +262,9 @@ async function readJobsInThreads(jobs: readonly ReadJob[], threads: number, purp
   }
   await Promise.all(workers);
   if (failures.length > 0) {
-    const first = failures.sort((a, b) => a.job - b.job)[0]!;
+    // The first failure in file order (as one thread reading the files in turn would meet it).
+    const where = (job: number) => [jobs[job]?.file ?? Infinity, jobs[job]?.range?.start ?? 0];
+    const first = failures.sort((a, b) => where(a.job)[0]! - where(b.job)[0]! || where(a.job)[1]! - where(b.job)[1]!)[0]!;
     const job = jobs[first.job];
     if (job) await rethrowRanged(job, first.error);
     throw first.error; // a thread that failed outside any job

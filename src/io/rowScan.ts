@@ -1,7 +1,7 @@
 import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
-import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readValue, skipObjectFindingMember, skipString, skipValue, skipWs } from './jsonScan.js';
+import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readValue, skipString, skipValue, skipWs } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
@@ -17,11 +17,23 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   const v = findKey(b, ROW_KEY, s, e);
   if (!v) return 'no-verdict';
   if (b[v.valueAt] !== 0x7b) return null;
-  const { next: verdictEnd, verdict } = readVerdict(b, v.valueAt, e);
+  const verdictEnd = skipValue(b, v.valueAt, e);
+  const verdict = JSON.parse(b.toString('utf8', v.valueAt, verdictEnd)) as unknown;
 
   const p = findKey(b, 'promptIdx', verdictEnd, e);
   if (!p || !precededByStringMember(b, p.at, 'promptId', s)) return null;
+  // The row's `score` follows the response, whose rollouts make up most of the row: it is looked
+  // for backwards from the row's end (past the test case only), then forwards.
+  return readMembers(b, e, p.at, verdict, lean, true) ?? readMembers(b, e, p.at, verdict, lean, false);
+}
 
+/**
+ * The members `promptIdx … testIdx` from `at`, jumping over the response to the `score` key found
+ * backwards from the row's end or forwards from the response's output. The jump counts only when
+ * the members after it, read in order, end exactly at the row's end (a `score` inside a value, a
+ * var holding an object shaped like a row, say, does not). Null when the layout differs.
+ */
+function readMembers(b: Buffer, e: number, at: number, verdict: unknown, lean: boolean, backwards: boolean): RowParts | null {
   let promptIdx: number | null = null;
   let provider = '';
   let output: string | null = null;
@@ -31,12 +43,11 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   let testCase: RowParts['testCase'] = null;
   let assertText: string | undefined;
   let testIdx: number | null = null;
-  let at = p.at;
+  let valueEnd = at;
   for (;;) {
     const member = readKey(b, at, e);
     if (!member) return null; // the row ended before testIdx: not the layout we know
     const { key, valueAt } = member;
-    let valueEnd: number;
     if (key === 'promptIdx') {
       ({ value: promptIdx, next: valueEnd } = readNumber(b, valueAt, e));
     } else if (key === 'provider') {
@@ -56,13 +67,9 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
         output = (JSON.parse(b.toString('utf8', first.valueAt, outEnd)) as string).slice(0, SAMPLE_CHARS);
         from = outEnd;
       }
-      // The row's `score` follows the response, whose rollouts make up most of the row: it is
-      // looked for backwards from the row's end (past the test case only), then forwards.
-      const last = findLastKey(b, 'score', from, e);
-      const score = last && followsObjectMember(b, last.at, from) ? last : findKey(b, 'score', from, e);
-      if (!score) return null;
+      const score = backwards ? findLastKey(b, 'score', from, e) : findKey(b, 'score', from, e);
+      if (!score || (backwards && !followsObjectMember(b, score.at, from))) return null;
       responseEnd = score.at;
-      valueEnd = score.at;
       at = score.at;
       continue;
     } else if (key === 'success') {
@@ -87,7 +94,16 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
     if (sep.next < 0) return null;
     at = sep.next;
   }
-  if (promptIdx === null || testIdx === null || responseAt < 0 || testCase === null) return null;
+  // Indices that are not whole numbers ≥ 0: the whole-row reading decides what they become.
+  if (!isIndex(promptIdx) || !isIndex(testIdx) || responseAt < 0 || testCase === null) return null;
+  // The members after testIdx must close the row itself.
+  let sep = nextMember(b, valueEnd, e);
+  while (sep.next >= 0) {
+    const m = readKey(b, sep.next, e);
+    if (!m) return null;
+    sep = nextMember(b, skipValue(b, m.valueAt, e), e);
+  }
+  if (sep.closeAt !== e - 1) return null;
   const vars = testCase.vars && typeof testCase.vars === 'object' ? testCase.vars : null;
   return {
     testIdx,
@@ -102,22 +118,6 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
     answers: () => scanAnswers(b, responseAt, responseEnd),
     rowKey: () => scanRowKey(b, responseAt, responseEnd),
   };
-}
-
-/**
- * The verdict at `at` (an object), parsed without the text of its `signals` except
- * `signals.ancestor_pass_rate`, the one signal the report reads: the signals are a third of a
- * verdict's text, and most of its numbers. Parsed whole when `signals` is not an object.
- */
-function readVerdict(b: Buffer, at: number, e: number): { next: number; verdict: unknown } {
-  const { next, member } = skipObjectFindingMember(b, at, e, 'signals');
-  const whole = () => ({ next, verdict: JSON.parse(b.toString('utf8', at, next)) as unknown });
-  if (!member || b[member.valueAt] !== 0x7b) return whole();
-  const verdict = JSON.parse(b.toString('utf8', at, member.cutFrom) + b.toString('utf8', member.cutTo, next)) as Record<string, unknown>;
-  if ('signals' in verdict) return whole(); // another `signals` key (an escaped one): JSON.parse's reading decides
-  const rate = skipObjectFindingMember(b, member.valueAt, member.valueEnd, 'ancestor_pass_rate').member;
-  verdict.signals = rate ? { ancestor_pass_rate: readValue(b, rate.valueAt, member.valueEnd).value } : {};
-  return { next, verdict };
 }
 
 /**
@@ -193,3 +193,4 @@ function readNumber(b: Buffer, i: number, e: number): { value: number | null; ne
   return { value: Number.isFinite(n) ? n : null, next };
 }
 
+const isIndex = (n: number | null): n is number => n !== null && Number.isInteger(n) && n >= 0;

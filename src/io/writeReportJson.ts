@@ -21,20 +21,26 @@ export async function writeReportJson(path: string, report: EvalReport): Promise
     }
     const out = Buffer.allocUnsafe(BUFFER_BYTES);
     let used = 0;
+    const flush = async (bytes: Buffer, length: number) => {
+      // A write may take fewer bytes than it was given: write the rest.
+      for (let done = 0; done < length; ) done += (await file.write(bytes, done, length - done)).bytesWritten;
+    };
     const put = async (text: string) => {
       // A UTF-16 code unit takes at most 3 bytes in UTF-8.
       if (used + 3 * text.length > out.length) {
-        await file.write(out, 0, used);
+        await flush(out, used);
         used = 0;
       }
-      if (3 * text.length > out.length) await file.write(text);
-      else used += out.write(text, used);
+      if (3 * text.length > out.length) {
+        const long = Buffer.from(text);
+        await flush(long, long.length);
+      } else used += out.write(text, used);
     };
     await put(headText.slice(0, headText.lastIndexOf('[]')) + '[\n');
     const last = rows.length - 1;
     for (let i = 0; i <= last; i++) await put(`    ${JSON.stringify(rows[i])}${i < last ? ',' : ''}\n`);
     await put('  ]\n}\n');
-    await file.write(out, 0, used);
+    await flush(out, used);
   } finally {
     await file.close();
   }

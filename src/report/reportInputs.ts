@@ -46,8 +46,8 @@ export const ReportVerdictSchema = z
     route_source: z.enum(['policy', 'paper_rule']).optional(),
     precision: z.number().min(0).max(1).nullable().optional(),
     policy: z.string().nullable().optional(),
-    /** Of the row's signals the report reads only the ancestor's pass rate (the others are not parsed). */
-    signals: z.object({ ancestor_pass_rate: z.number().nullable().optional() }).nullable().optional(),
+    /** Of the row's signals the report reads only the ancestor's pass rate (the others are not checked here). */
+    signals: z.object({ ancestor_pass_rate: z.number().min(0).max(1).nullable().optional() }).nullable().optional(),
     ancestor_passed: z.array(z.boolean()).nullable().optional(),
   })
   .refine((v) => v.n_passed <= v.n_rollouts, { message: 'n_passed cannot exceed n_rollouts (the output was edited or corrupted: rerun the eval)', path: ['n_passed'] })

@@ -76,16 +76,21 @@ describe('reading what promptfoo 0.121 writes', () => {
   });
 
   it('a test with a var named `score` (the key the reader jumps to after the response) is read the same as by a whole parse', async () => {
-    const withScoreVar = (l: string, objectBefore: boolean) => {
+    const extras: Record<string, unknown>[] = [
+      { score: 5 },
+      { meta: { k: 1 }, score: 5 },
+      // A var holding an object shaped like a row's tail: a jump to its `score` reads members that do not end the row.
+      { prev: { meta: {}, score: 1, success: true, testCase: { vars: { q: 'other' } }, testIdx: 99 } },
+    ];
+    const withScoreVar = (l: string, extra: Record<string, unknown>) => {
       const r = JSON.parse(l) as { testCase: { vars: Record<string, unknown> }; vars: Record<string, unknown> };
-      const extra = objectBefore ? { meta: { k: 1 }, score: 5 } : { score: 5 };
       r.testCase.vars = { ...r.testCase.vars, ...extra };
       r.vars = { ...r.vars, ...extra };
       return JSON.stringify(r);
     };
-    for (const objectBefore of [false, true]) {
-      const rows = lines().map((l) => withScoreVar(l, objectBefore));
-      const path = write(`score-var-${objectBefore}.jsonl`, rows.join('\n') + '\n');
+    for (const [k, extra] of extras.entries()) {
+      const rows = lines().map((l) => withScoreVar(l, extra));
+      const path = write(`score-var-${k}.jsonl`, rows.join('\n') + '\n');
       const expected = rows.map((l) => (classifyResult(JSON.parse(l), 'x') as { row: unknown }).row);
       expect((await loadEvalOutput(path)).inputs).toEqual(expected);
     }
@@ -187,6 +192,13 @@ describe('bad outputs are named input errors that never quote the file', () => {
     const ls = lines();
     ls[2] = ls[2]!.replace(/"n_passed":\d+/, '"n_passed":99');
     await rejects(write('tampered.jsonl', ls.join('\n')), /tampered\.jsonl, line 3: the recoverability verdict is invalid: recoverability_row\.n_passed: n_passed cannot exceed n_rollouts/);
+  });
+
+  it('a share out of [0, 1] in a verdict (the ancestor\'s pass rate) names the row and the field', async () => {
+    const ls = lines();
+    expect(ls[4]).toMatch(/"ancestor_pass_rate":/);
+    ls[4] = ls[4]!.replace(/("recoverability_row":\{.*?"signals":\{[^}]*?"ancestor_pass_rate":)[^,}]+/, '$11.5');
+    await rejects(write('tampered-share.jsonl', ls.join('\n')), /tampered-share\.jsonl, line 5: the recoverability verdict is invalid: recoverability_row\.signals\.ancestor_pass_rate/);
   });
 
   it('not JSON, not a promptfoo output, a folder, a missing file', async () => {

@@ -171,8 +171,8 @@ const EXACT_MASS_BELOW = 1e-2;
  * is within 2 ulp of Math.exp; a small unreturned mass is re-summed with Math.exp), summed
  * smallest term first for sorted slices so results do not depend on the entries' order; A's ids
  * are matched against S's table once, which gives A_t's masses and KL's sum over the tokens both
- * returned without looking S's ids up in A; entropy and KL then close in O(1) from the sums, and a
- * last pass over S gives the logit variance.
+ * returned without looking S's ids up in A; a last pass over S gives logit variance, entropy and
+ * the weight of the tokens only S returned, and KL closes from the sums.
  * `compute(step)` feeds object steps through the same kernel.
  */
 export class TokenSignalComputer {
@@ -185,6 +185,9 @@ export class TokenSignalComputer {
   private readonly aTable = new IdTable(32);
   private readonly S = new ModelState();
   private readonly A = new ModelState();
+  /** Per S entry: `matchStamp` when A returned its token too (stamped, so nothing is cleared per position). */
+  private sMatched = new Int32Array(128);
+  private matchStamp = 0;
   private covFlags = new Uint8Array(128);
   private cov = new Int32Array(128);
   private terms = new Float64Array(128);
@@ -318,16 +321,21 @@ export class TokenSignalComputer {
     let cA = 0;
     let cS = 0;
     let missing = 0;
-    let matchedW = 0;
     let matchedWA = 0;
+    if (this.sMatched.length < K) this.sMatched = new Int32Array(Math.max(K, this.sMatched.length * 2));
+    if (++this.matchStamp === 0x7fffffff) {
+      this.sMatched.fill(0);
+      this.matchStamp = 1;
+    }
+    const sMatched = this.sMatched;
+    const stamp = this.matchStamp;
     for (let j = 0; j < KA; j++) {
       const idx = table.get(aIds[a0 + j]!);
       const raw = alps[a0 + j]!;
       if (idx >= 0) {
         // KL's alignment: A's clamped log-prob on the S entries A returned (the rest get A's missing value).
-        const w = ws[idx]!;
-        matchedW += w;
-        matchedWA += w * (raw > floor ? raw : floor);
+        sMatched[idx] = stamp;
+        matchedWA += ws[idx]! * (raw > floor ? raw : floor);
       }
       if (allCov || (firstCov ? j < kCov : flags![j] === 1)) {
         cA += wa[j]!;
@@ -348,22 +356,29 @@ export class TokenSignalComputer {
     const gcov = logMassA - logMassS;
 
     // Logit variance and entropy over S's returned entries renormalized over them (method.md),
-    // p_i = w_i / R: variance Σ p_i (v_i − mean)² in one pass over S; entropy −Σ p_i log p_i =
-    // log R + (vmax − mean)/T in closed form. The top-K part of KL(p_S^T ‖ p_A^T),
+    // p_i = w_i / R, in one pass over S (summed term by term: the shipped numbers stay as they
+    // were to the last bit). The top-K part of KL(p_S^T ‖ p_A^T),
     // Σ_i w_i((v_i − a_i)/T + log Z_A − log Z_S) / Z_S, from Σ w_i v_i and Σ w_i a_i, where a_i is
     // A's clamped log-prob of token i (A's missing value when A did not return it):
-    // Σ w_i a_i = Σ_both w_i a_i + A.missing · (R − Σ_both w_i), over the tokens both returned.
+    // Σ w_i a_i = Σ_both w_i a_i + A.missing · Σ_S only w_i (the tokens both returned, and S's others).
     const dZ = A.logZ - S.logZ;
     let variance = 0;
+    let entropy = 0;
+    let unmatchedW = 0;
     const cs = S.c;
     for (let i = 0; i < K; i++) {
-      const d = cs[i]! - mean;
-      variance += ws[i]! * d * d;
+      const v = cs[i]!;
+      const w = ws[i]!;
+      const p = w * invR;
+      const d = v - mean;
+      variance += p * d * d;
+      entropy -= p * ((v - S.vmax) * invT - logR);
+      if (sMatched[i] !== stamp) unmatchedW += w;
     }
-    const sumWA = matchedWA + A.missing * (R - matchedW);
+    const sumWA = matchedWA + A.missing * unmatchedW;
     const kl = ((S.sumWV - sumWA) * invT + R * dZ) / zS;
-    out.entropy = logR + (S.vmax - mean) * invT;
-    out.logitVar = variance * invR;
+    out.entropy = entropy;
+    out.logitVar = variance;
 
     const tau = this.opts.jTolerance;
     const dPos = deltaPath > tau * Math.max(1, Math.abs(logpSx), Math.abs(logpAx)) ? deltaPath : 0;
