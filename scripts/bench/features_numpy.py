@@ -173,12 +173,13 @@ def token_signals(ids, lp, aids, alp, tok, S, A, dt):
     log_ms = np.log(mass_s + EPS)
     gcov = log_ma - log_ms
 
-    # KL's top-K part: each S entry against A's log-prob for it (A's tail estimate when A did not
-    # return it), from sums: sum_i w_i a_i = sum over the tokens both returned of w_i a_i
-    # + A.missing * (R - their sum of w), as tokenSignals.ts does.
-    w_found = np.where(found, w[ar[:, None], at], 0)
-    sum_wa = np.einsum("ij,ij->i", w_found, va) + A.missing * (S.R - w_found.sum(1))
-    kl = ((sum_wv - sum_wa) / T + S.R * (A.logZ - S.logZ)) / S.Z
+    # KL's top-K part: each S entry against A's log-prob for it (A's tail estimate when A did not return it).
+    va_on_s = np.empty_like(v)
+    va_on_s[...] = A.missing[:, None]
+    rows, cols = np.nonzero(found)
+    va_on_s[rows, at[rows, cols]] = va[rows, cols]
+    np.subtract(v, va_on_s, out=t)
+    kl = (np.einsum("ij,ij->i", w, t) / T + S.R * (A.logZ - S.logZ)) / S.Z
     np.maximum(kl, 0, out=kl)
 
     dpos = np.where(dpath > J_TOL * np.maximum(1, np.maximum(np.abs(log_ps), np.abs(log_pa))), dpath, 0)

@@ -170,9 +170,8 @@ const EXACT_MASS_BELOW = 1e-2;
  * weights with two exps per entry, in WebAssembly SIMD where available (wasmWeights.ts: its exp
  * is within 2 ulp of Math.exp; a small unreturned mass is re-summed with Math.exp), summed
  * smallest term first for sorted slices so results do not depend on the entries' order; A's ids
- * are matched against S's table once, which gives A_t's masses and KL's sum over the tokens both
- * returned without looking S's ids up in A; a last pass over S gives logit variance, entropy and
- * the weight of the tokens only S returned, and KL closes from the sums.
+ * are matched against S's table once, which gives A_t's masses and KL's alignment without looking
+ * S's ids up in A; a last pass over S gives logit variance, entropy and KL together.
  * `compute(step)` feeds object steps through the same kernel.
  */
 export class TokenSignalComputer {
@@ -185,9 +184,8 @@ export class TokenSignalComputer {
   private readonly aTable = new IdTable(32);
   private readonly S = new ModelState();
   private readonly A = new ModelState();
-  /** Per S entry: `matchStamp` when A returned its token too (stamped, so nothing is cleared per position). */
-  private sMatched = new Int32Array(128);
-  private matchStamp = 0;
+  /** Per S entry: A's clamped log-prob for that token (A's missing value when A did not return it). */
+  private aOnS = new Float64Array(128);
   private covFlags = new Uint8Array(128);
   private cov = new Int32Array(128);
   private terms = new Float64Array(128);
@@ -302,6 +300,9 @@ export class TokenSignalComputer {
     const deltaPath = logpSx - logpAx;
 
     // A_t and the coverage masses; each A id is matched in S's table once, which also gives KL.
+    if (this.aOnS.length < K) this.aOnS = new Float64Array(Math.max(K, this.aOnS.length * 2));
+    const aOnS = this.aOnS;
+    aOnS.fill(A.missing, 0, K);
     const kCov = this.opts.kCov;
     const allCov = a.ranks === null && KA <= kCov;
     const firstCov = a.ranks === null && !allCov && A.canonical;
@@ -321,22 +322,10 @@ export class TokenSignalComputer {
     let cA = 0;
     let cS = 0;
     let missing = 0;
-    let matchedWA = 0;
-    if (this.sMatched.length < K) this.sMatched = new Int32Array(Math.max(K, this.sMatched.length * 2));
-    if (++this.matchStamp === 0x7fffffff) {
-      this.sMatched.fill(0);
-      this.matchStamp = 1;
-    }
-    const sMatched = this.sMatched;
-    const stamp = this.matchStamp;
     for (let j = 0; j < KA; j++) {
       const idx = table.get(aIds[a0 + j]!);
       const raw = alps[a0 + j]!;
-      if (idx >= 0) {
-        // KL's alignment: A's clamped log-prob on the S entries A returned (the rest get A's missing value).
-        sMatched[idx] = stamp;
-        matchedWA += ws[idx]! * (raw > floor ? raw : floor);
-      }
+      if (idx >= 0) aOnS[idx] = raw > floor ? raw : floor;
       if (allCov || (firstCov ? j < kCov : flags![j] === 1)) {
         cA += wa[j]!;
         if (idx >= 0) cS += ws[idx]!;
@@ -355,16 +344,13 @@ export class TokenSignalComputer {
     const logMassS = Math.log((cS + missEst) / zS + eps);
     const gcov = logMassA - logMassS;
 
-    // Logit variance and entropy over S's returned entries renormalized over them (method.md),
-    // p_i = w_i / R, in one pass over S (summed term by term: the shipped numbers stay as they
-    // were to the last bit). The top-K part of KL(p_S^T ‖ p_A^T),
-    // Σ_i w_i((v_i − a_i)/T + log Z_A − log Z_S) / Z_S, from Σ w_i v_i and Σ w_i a_i, where a_i is
-    // A's clamped log-prob of token i (A's missing value when A did not return it):
-    // Σ w_i a_i = Σ_both w_i a_i + A.missing · Σ_S only w_i (the tokens both returned, and S's others).
+    // One pass over S: logit variance and entropy over its returned entries renormalized over
+    // them (method.md), and the top-K part of KL(p_S^T ‖ p_A^T):
+    // Σ_i p_i((v_i − a_i)/T − log Z_S + log Z_A), p_i = w_i / Z_S.
     const dZ = A.logZ - S.logZ;
     let variance = 0;
     let entropy = 0;
-    let unmatchedW = 0;
+    let kl = 0;
     const cs = S.c;
     for (let i = 0; i < K; i++) {
       const v = cs[i]!;
@@ -373,10 +359,9 @@ export class TokenSignalComputer {
       const d = v - mean;
       variance += p * d * d;
       entropy -= p * ((v - S.vmax) * invT - logR);
-      if (sMatched[i] !== stamp) unmatchedW += w;
+      kl += w * ((v - aOnS[i]!) * invT + dZ);
     }
-    const sumWA = matchedWA + A.missing * unmatchedW;
-    const kl = ((S.sumWV - sumWA) * invT + R * dZ) / zS;
+    kl /= zS;
     out.entropy = entropy;
     out.logitVar = variance;
 
