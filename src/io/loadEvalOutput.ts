@@ -242,7 +242,7 @@ async function readJobsHere(jobs: readonly ReadJob[], purpose: 'report' | 'gate'
 /**
  * Reads the jobs with `threads` threads: this one and threads − 1 workers, each taking the next
  * job from a shared counter until none is left (a worker's rows are copied to this thread as it
- * finishes each job). The first failure, in job order, is thrown once every thread has stopped.
+ * finishes each job). The first failure in file order is thrown once every thread has stopped.
  */
 async function readJobsInThreads(jobs: readonly ReadJob[], threads: number, purpose: 'report' | 'gate', chunkBytes?: number): Promise<PartialEvalOutput[]> {
   const next = new Int32Array(new SharedArrayBuffer(4));
