@@ -119,20 +119,14 @@ export function readString(b: Buffer, i: number, end: number): string {
   return stringText(b, i, skipString(b, i, end));
 }
 
-function isText(b: Buffer, i: number, j: number, text: string): boolean {
-  if (j - i !== text.length) return false;
-  for (let k = 0; k < text.length; k++) if (b[i + k] !== text.charCodeAt(k)) return false;
-  return true;
-}
-
 /** Any value, JSON-decoded, and the offset after it (strings and literals without JSON.parse). */
 export function readValue(b: Buffer, i: number, end: number): { value: unknown; next: number } {
   const next = skipValue(b, i, end);
   const c = b[i];
   if (c === QUOTE) return { value: stringText(b, i, next), next };
-  if (isText(b, i, next, 'true')) return { value: true, next };
-  if (isText(b, i, next, 'false')) return { value: false, next };
-  if (isText(b, i, next, 'null')) return { value: null, next };
+  if (sameAscii(b, i, next, 'true')) return { value: true, next };
+  if (sameAscii(b, i, next, 'false')) return { value: false, next };
+  if (sameAscii(b, i, next, 'null')) return { value: null, next };
   return { value: JSON.parse(b.toString('utf8', i, next)), next };
 }
 
@@ -180,6 +174,7 @@ function keyText(b: Buffer, i: number, j: number): string {
   return key;
 }
 
+/** Whether bytes [from, to) are the ASCII text `s`. */
 function sameAscii(b: Buffer, from: number, to: number, s: string): boolean {
   if (s.length !== to - from) return false;
   for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) !== b[from + k]) return false;
