@@ -9,6 +9,8 @@
  * named `name` (at some depth).
  */
 
+import { wasmSkipContainer } from './wasmJsonBuffer.js';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LBRACE = 0x7b;
@@ -73,15 +75,31 @@ export function skipString(b: Buffer, i: number, end: number): number {
   }
 }
 
+/** Bytes of a container stepped over in JavaScript before jsonSkip.wat takes over. */
+const SHORT_CONTAINER = 96;
+
 /** From the first byte of a value (no leading white space), the offset just after it. */
 export function skipValue(b: Buffer, i: number, end: number): number {
   if (i >= end) throw new NeedMoreInput('value expected');
   const c = b[i]!;
   if (c === QUOTE) return skipString(b, i, end);
   if (c === LBRACE || c === LBRACKET) {
+    // Its first bytes here (most containers are small, and a call into WebAssembly costs more
+    // than a short loop), the rest by jsonSkip.wat when the bytes are in a JsonBuffer.
     let depth = 0;
     let j = i;
-    while (j < end) {
+    let limit = Math.min(end, i + SHORT_CONTAINER);
+    for (;;) {
+      if (j >= limit) {
+        if (limit === end) throw new NeedMoreInput('unterminated container');
+        const skipped = wasmSkipContainer(b, j, end, depth);
+        if (skipped !== undefined) {
+          if (skipped < 0) throw new NeedMoreInput('unterminated container');
+          return skipped;
+        }
+        limit = end;
+        continue;
+      }
       const d = b[j++]!;
       if (d === QUOTE) {
         j = skipString(b, j - 1, end);
@@ -93,7 +111,6 @@ export function skipValue(b: Buffer, i: number, end: number): number {
         if (depth === 0) return j;
       }
     }
-    throw new NeedMoreInput('unterminated container');
   }
   // A scalar: number, true, false, null.
   let j = i;

@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { JsonSyntaxError, NeedMoreInput, nextMember, readKey, readValue, skipValue, skipWs } from './jsonScan.js';
+import { JsonBuffer } from './wasmJsonBuffer.js';
 
 /** One result row of a promptfoo output: bytes [start, end) of `buf`, valid only while it is being handled. */
 export interface RowSlice {
@@ -30,9 +31,13 @@ export type OnFormat = (info: { format: 'json' | 'jsonl'; evalId: string | null 
 
 const CHUNK = 8 << 20;
 
-/** A growable read window over a file range: `buf[0, len)` holds the bytes from file offset `offset` on. */
+/**
+ * A growable read window over a file range: `buf[0, len)` holds the bytes from file offset
+ * `offset` on (in WebAssembly memory where it can be, so skipValue steps over containers with SIMD).
+ */
 class Window {
   buf: Buffer;
+  private readonly store: JsonBuffer;
   len = 0;
   eof = false;
   offset: number;
@@ -43,7 +48,8 @@ class Window {
     private readonly end = Infinity,
     chunkBytes = CHUNK,
   ) {
-    this.buf = Buffer.allocUnsafe(chunkBytes);
+    this.store = new JsonBuffer(chunkBytes);
+    this.buf = this.store.buf;
     this.offset = start;
     this.position = start;
   }
@@ -55,11 +61,7 @@ class Window {
       this.len -= keepFrom;
       this.offset += keepFrom;
     }
-    if (this.len === this.buf.length) {
-      const grown = Buffer.allocUnsafe(this.buf.length * 2);
-      this.buf.copy(grown, 0, 0, this.len);
-      this.buf = grown;
-    }
+    if (this.len === this.buf.length) this.buf = this.store.grow(this.buf.length * 2, this.len);
     const want = Math.min(this.buf.length - this.len, this.end - this.position);
     const { bytesRead } = want > 0 ? await this.handle.read(this.buf, this.len, want, this.position) : { bytesRead: 0 };
     if (bytesRead === 0) this.eof = true;

@@ -1,0 +1,90 @@
+import { JSON_SKIP_WASM_BASE64 } from './jsonSkipWasm.js';
+
+/** The little of the WebAssembly API used here (the compiler's lib has no DOM types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+interface SkipExports {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  skipContainer(i: number, end: number, depth: number): number;
+}
+
+const PAGE = 65536;
+/** Readable bytes kept after a buffer's end: the SIMD scan loads 16 bytes at a time. */
+const SLACK = 16;
+
+/** jsonSkip.wat, compiled once per thread; null where WebAssembly SIMD is not available. */
+const compiled: object | null = (() => {
+  try {
+    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    return wasm ? new wasm.Module(Buffer.from(JSON_SKIP_WASM_BASE64, 'base64')) : null;
+  } catch {
+    return null;
+  }
+})();
+
+/** The module instance whose memory an ArrayBuffer is. */
+const owners = new WeakMap<ArrayBufferLike, SkipExports>();
+
+/**
+ * The rest of a container stepped over by jsonSkip.wat, when `b` lies in a JsonBuffer's memory:
+ * from `b[i]`, outside any string and `depth` brackets deep (0 at the container's opening
+ * bracket), the offset just after the bracket that closes it, or -1 when `end` comes first.
+ * Undefined for any other bytes (skipValue then steps over them in JavaScript, to the same offset).
+ */
+export function wasmSkipContainer(b: Uint8Array, i: number, end: number, depth: number): number | undefined {
+  const owner = owners.get(b.buffer);
+  if (owner === undefined) return undefined;
+  const o = b.byteOffset;
+  const stop = o + Math.min(end, b.length);
+  if (stop + SLACK > b.buffer.byteLength) return undefined;
+  const j = owner.skipContainer(o + i, stop, depth);
+  return j < 0 ? -1 : j - o;
+}
+
+/**
+ * A growable byte buffer for reading JSON: in WebAssembly memory when the runtime has SIMD (then
+ * skipValue steps over its containers 16 bytes at a time), else an ordinary Buffer.
+ */
+export class JsonBuffer {
+  /** The bytes; a new view after `grow`. */
+  buf: Buffer;
+  private readonly wasm: SkipExports | null;
+
+  constructor(bytes: number) {
+    let exports: SkipExports | null = null;
+    try {
+      if (compiled) exports = new (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance(compiled, {}).exports as SkipExports;
+    } catch {
+      exports = null;
+    }
+    this.wasm = exports;
+    this.buf = Buffer.allocUnsafe(0);
+    if (exports) this.buf = this.view(exports, bytes) ?? Buffer.allocUnsafe(bytes);
+    else this.buf = Buffer.allocUnsafe(bytes);
+  }
+
+  /** Room for `bytes` at least, keeping the first `keep` bytes. */
+  grow(bytes: number, keep: number): Buffer {
+    if (bytes <= this.buf.length) return this.buf;
+    const inWasm = this.wasm !== null && owners.get(this.buf.buffer) === this.wasm ? this.view(this.wasm, bytes) : null;
+    if (inWasm) return (this.buf = inWasm); // memory.grow keeps the bytes
+    const grown = Buffer.allocUnsafe(bytes);
+    this.buf.copy(grown, 0, 0, keep);
+    return (this.buf = grown);
+  }
+
+  /** A view of `bytes` bytes over the instance's memory, grown to hold them and the slack; null when it cannot grow. */
+  private view(exports: SkipExports, bytes: number): Buffer | null {
+    const memory = exports.memory;
+    const need = Math.ceil((bytes + SLACK) / PAGE) - memory.buffer.byteLength / PAGE;
+    try {
+      if (need > 0) memory.grow(need);
+    } catch {
+      return null; // past what this runtime lends WebAssembly: an ordinary Buffer instead
+    }
+    owners.set(memory.buffer, exports);
+    return Buffer.from(memory.buffer, 0, bytes);
+  }
+}

@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compileJsonSkip } from '../../scripts/build-wasm.mjs';
+import { NeedMoreInput, skipValue } from '../../src/io/jsonScan.js';
+import { JSON_SKIP_WASM_BASE64 } from '../../src/io/jsonSkipWasm.js';
+import { JsonBuffer, wasmSkipContainer } from '../../src/io/wasmJsonBuffer.js';
+
+/** Strings that make container skipping hard: quotes, backslashes (runs of them), brackets, non-ASCII, 16-byte boundaries. */
+const tricky = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', '"', '\\', '\\\\', '{', '}', '[', ']', ',', 'é', '→', '\n', ' '), maxLength: 60 }),
+  fc.string({ minLength: 14, maxLength: 50 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+);
+const container = fc.letrec((tie) => ({
+  any: fc.oneof({ depthSize: 'small' }, tricky, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null), tie('box')),
+  box: fc.oneof(fc.array(tie('any'), { maxLength: 5 }), fc.dictionary(tricky, tie('any'), { maxKeys: 5 })),
+})).box;
+
+/** `text` in a JsonBuffer at byte offset `at`, with garbage after it (what a read window holds past `end`). */
+function inWasm(text: string, at: number, garbage = '"}]\\"]}'): { buf: Buffer; end: number } {
+  const bytes = Buffer.from(text);
+  const store = new JsonBuffer(at + bytes.length + garbage.length);
+  store.buf.fill(0x5c);
+  bytes.copy(store.buf, at);
+  store.buf.write(garbage, at + bytes.length);
+  return { buf: store.buf, end: at + bytes.length };
+}
+
+describe('jsonSkip.wat: skipValue over a JsonBuffer, 16 bytes at a time', () => {
+  it('ships the compilation of the committed jsonSkip.wat (scripts/build-wasm.mjs)', async () => {
+    expect(await compileJsonSkip()).toBe(JSON_SKIP_WASM_BASE64);
+  });
+
+  it('is the WebAssembly path here (Node 20 has SIMD), and ordinary Buffers keep the JavaScript path', () => {
+    const { buf, end } = inWasm('{"a":[1,2]}', 0);
+    expect(wasmSkipContainer(buf, 0, end, 0)).toBe(end);
+    expect(wasmSkipContainer(Buffer.from('{"a":[1,2]}'), 0, 11, 0)).toBeUndefined();
+  });
+
+  it('ends every container where JSON.parse ends it, at any offset, compact or pretty, with garbage after its end', () => {
+    fc.assert(
+      fc.property(container, fc.boolean(), fc.nat(31), (v, pretty, at) => {
+        const text = JSON.stringify(v, null, pretty ? 2 : undefined);
+        const { buf, end } = inWasm(text, at);
+        expect(skipValue(buf, at, end)).toBe(end);
+        // The window may end anywhere after the container: the same end.
+        expect(skipValue(buf, at, buf.length)).toBe(end);
+        expect(wasmSkipContainer(buf, at, end, 0)).toBe(end);
+      }),
+      { numRuns: 3000, seed: 5 },
+    );
+  });
+
+  it('a container cut by the end of the window asks for more input, wherever the cut falls, as the JavaScript loop does', () => {
+    const text = JSON.stringify({ s: `${'x'.repeat(45)}\\"${'y'.repeat(30)}"\\\\`, t: ['é→', { u: '}]' }], long: 'z'.repeat(300) });
+    const { buf, end } = inWasm(text, 3);
+    const plain = Buffer.from(text);
+    for (let cut = 4; cut < end; cut++) {
+      expect(() => skipValue(buf, 3, cut), `cut at ${cut}`).toThrow(NeedMoreInput);
+      expect(() => skipValue(plain, 0, cut - 3), `cut at ${cut} (JavaScript)`).toThrow(NeedMoreInput);
+    }
+    expect(skipValue(buf, 3, end)).toBe(end);
+  });
+
+  it('keeps its bytes when it grows, and the grown buffer is scanned by the module too', () => {
+    const store = new JsonBuffer(64);
+    const text = JSON.stringify({ a: 'b'.repeat(40) });
+    store.buf.write(text, 0);
+    const grown = store.grow(1 << 20, text.length);
+    expect(grown.length).toBe(1 << 20);
+    expect(grown.toString('utf8', 0, text.length)).toBe(text);
+    const long = JSON.stringify({ k: 'v'.repeat(500_000), n: [1, [2, [3]]] });
+    grown.write(long, 100);
+    expect(wasmSkipContainer(grown, 100, grown.length, 0)).toBe(100 + long.length);
+  });
+});
