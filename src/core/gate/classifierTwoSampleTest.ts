@@ -1,6 +1,6 @@
 import { type Random, seededRandom } from '../random/seededRandom.js';
 import { zScores } from '../routing/zScore.js';
-import { accuracyOf, balancedAccuracyOf, nearestCentroidCVFlat } from '../stats/nearestCentroidCV.js';
+import { accuracyOf, balancedAccuracyOf, nearestCentroidPredictions } from '../stats/nearestCentroidCV.js';
 
 export interface TwoSampleTestResult {
   /** Rows of each sample the test ran on (after thinning, see `totalA` / `totalB`). */
@@ -55,21 +55,24 @@ export function classifierTwoSampleTest(
   // Row-major z-scores, laid out once for the hundreds of cross-validations below.
   const X = new Float64Array(raw.length * dims);
   raw.forEach((_, i) => cols.forEach((c, d) => (X[i * dims + d] = c[i]!)));
-  const labels: number[] = raw.map((_, i) => (i < a.length ? 0 : 1));
+  // Sample A's rows are labelled 0, sample B's 1.
+  const labels = new Int32Array(raw.length).fill(1, a.length);
   const folds = Math.max(2, Math.min(options.folds ?? 5, a.length, b.length));
   const permutations = options.permutations ?? 200;
 
-  const predicted = nearestCentroidCVFlat(X, dims, labels, folds, seed);
-  const observed = balancedAccuracyOf(predicted, labels);
+  const predicted = Array.from(nearestCentroidPredictions(X, dims, labels, folds, seed));
+  const observed = balancedAccuracyOf(predicted, Array.from(labels));
   const random = seededRandom(seed ^ 0x5bd1e995);
   let atLeast = 0;
-  const shuffled = [...labels];
+  const shuffled = labels.slice();
   for (let p = 0; p < permutations; p++) {
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(random.uniform() * (i + 1));
-      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      const t = shuffled[i]!;
+      shuffled[i] = shuffled[j]!;
+      shuffled[j] = t;
     }
-    if (balancedAccuracyOf(nearestCentroidCVFlat(X, dims, shuffled, folds, seed), shuffled) >= observed - 1e-12) atLeast++;
+    if (twoClassBalancedAccuracy(nearestCentroidPredictions(X, dims, shuffled, folds, seed), shuffled, a.length, b.length) >= observed - 1e-12) atLeast++;
   }
   return {
     nA: a.length,
@@ -77,7 +80,7 @@ export function classifierTwoSampleTest(
     totalA,
     totalB,
     balancedAccuracy: observed,
-    accuracy: accuracyOf(predicted, labels),
+    accuracy: accuracyOf(predicted, Array.from(labels)),
     majority: Math.max(a.length, b.length) / raw.length,
     p: (1 + atLeast) / (1 + permutations),
     folds,
@@ -97,4 +100,16 @@ function uniformSubsample<T>(xs: readonly T[], cap: number, random: Random): rea
     .slice(0, cap)
     .sort((x, y) => x - y)
     .map((i) => xs[i]!);
+}
+
+/** balancedAccuracyOf for labels 0 (`n0` rows) and 1 (`n1` rows): (hits₀/n₀ + hits₁/n₁)/2, the same number. */
+function twoClassBalancedAccuracy(predicted: Float64Array, labels: Int32Array, n0: number, n1: number): number {
+  let hit0 = 0;
+  let hit1 = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (predicted[i] !== labels[i]) continue;
+    if (labels[i] === 0) hit0++;
+    else hit1++;
+  }
+  return (hit0 / n0 + hit1 / n1) / 2;
 }

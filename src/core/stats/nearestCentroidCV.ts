@@ -7,7 +7,7 @@ import { seededRandom } from '../random/seededRandom.js';
  * absent from a training split is never predicted for that fold. Deterministic for a seed.
  * (Flat typed arrays: the gate's permutation test runs it hundreds of times on thousands of rows.)
  */
-export function nearestCentroidCV(X: readonly (readonly number[])[], labels: readonly number[], folds: number, seed: number): number[] {
+export function nearestCentroidCV(X: readonly (readonly number[])[], labels: ArrayLike<number>, folds: number, seed: number): number[] {
   const dims = X[0]?.length ?? 0;
   const flat = new Float64Array(labels.length * dims);
   for (let i = 0; i < labels.length; i++) for (let d = 0; d < dims; d++) flat[i * dims + d] = X[i]![d]!;
@@ -15,16 +15,33 @@ export function nearestCentroidCV(X: readonly (readonly number[])[], labels: rea
 }
 
 /** nearestCentroidCV on rows already laid out row-major in one Float64Array (`dims` values a row). */
-export function nearestCentroidCVFlat(flat: Float64Array, dims: number, labels: readonly number[], folds: number, seed: number): number[] {
+export function nearestCentroidCVFlat(flat: Float64Array, dims: number, labels: ArrayLike<number>, folds: number, seed: number): number[] {
+  return Array.from(nearestCentroidPredictions(flat, dims, labels, folds, seed));
+}
+
+/**
+ * The out-of-fold predictions of nearestCentroidCV, in a Float64Array (−1 where no class was
+ * trained). Two passes over the rows: the first adds each row to the class sums of every fold it
+ * trains (so each fold's sums are added in row order, as one pass per fold would), the second
+ * predicts each row from its own fold's centroids.
+ */
+export function nearestCentroidPredictions(flat: Float64Array, dims: number, labels: ArrayLike<number>, folds: number, seed: number): Float64Array {
   const n = labels.length;
-  const classes = [...new Set(labels)].sort((a, b) => a - b);
+  // The classes in ascending order, and each row's class index.
+  const classes: number[] = [];
+  for (let i = 0, last = NaN; i < n; i++) {
+    const y = labels[i]!;
+    if (y !== last && !classes.includes(y)) classes.push(y);
+    last = y;
+  }
+  classes.sort((a, b) => a - b);
+  const K = classes.length;
   const classOf = new Int32Array(n);
-  const index = new Map(classes.map((c, k) => [c, k]));
-  for (let i = 0; i < n; i++) classOf[i] = index.get(labels[i]!)!;
+  for (let i = 0; i < n; i++) classOf[i] = K === 2 ? (labels[i] === classes[0] ? 0 : 1) : classes.indexOf(labels[i]!);
   const fold = new Int32Array(n);
   const random = seededRandom(seed);
   const idx = new Int32Array(n);
-  for (let k = 0; k < classes.length; k++) {
+  for (let k = 0; k < K; k++) {
     // This class's rows in index order, shuffled (seeded), dealt round-robin into the folds.
     let m = 0;
     for (let i = 0; i < n; i++) if (classOf[i] === k) idx[m++] = i;
@@ -36,41 +53,40 @@ export function nearestCentroidCVFlat(flat: Float64Array, dims: number, labels: 
     }
     for (let r = 0; r < m; r++) fold[idx[r]!] = r % folds;
   }
-  const K = classes.length;
-  const sums = new Float64Array(K * dims);
-  const counts = new Int32Array(K);
-  const centroid = new Float64Array(K * dims);
-  const order = new Int32Array(K);
-  const predicted = new Array<number>(n).fill(-1);
-  for (let f = 0; f < folds; f++) {
-    sums.fill(0);
-    counts.fill(0);
-    // Classes in the order their first training row appears (ties go to the first, as before).
-    let seen = 0;
-    for (let i = 0; i < n; i++) {
-      if (fold[i] === f) continue;
-      const c = classOf[i]!;
-      if (counts[c] === 0) order[seen++] = c;
-      counts[c]!++;
-      for (let d = 0; d < dims; d++) sums[c * dims + d]! += flat[i * dims + d]!;
+  // Per fold f and class c: the sum and count of c's rows outside f, and the classes in the order
+  // their first row outside f appears (ties go to the first, as before).
+  const sums = new Float64Array(folds * K * dims);
+  const counts = new Int32Array(folds * K);
+  const order = new Int32Array(folds * K);
+  const seen = new Int32Array(folds);
+  for (let i = 0; i < n; i++) {
+    const own = fold[i]!;
+    const c = classOf[i]!;
+    for (let f = 0; f < folds; f++) {
+      if (f === own) continue;
+      const fc = f * K + c;
+      if (counts[fc] === 0) order[f * K + seen[f]!++] = c;
+      counts[fc]!++;
+      for (let d = 0; d < dims; d++) sums[fc * dims + d]! += flat[i * dims + d]!;
     }
-    if (seen === 0) continue;
-    for (let k = 0; k < seen; k++) {
-      const c = order[k]!;
-      for (let d = 0; d < dims; d++) centroid[c * dims + d] = sums[c * dims + d]! / counts[c]!;
+  }
+  const centroid = sums; // divided in place: each sum is read only as its centroid from here on
+  for (let fc = 0; fc < folds * K; fc++) if (counts[fc]! > 0) for (let d = 0; d < dims; d++) centroid[fc * dims + d] = sums[fc * dims + d]! / counts[fc]!;
+  const predicted = new Float64Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const f = fold[i]!;
+    const m = seen[f]!;
+    if (m === 0) continue;
+    let best = order[f * K]!;
+    let bestD = Infinity;
+    for (let k = 0; k < m; k++) {
+      const c = order[f * K + k]!;
+      const at = (f * K + c) * dims;
+      let dist = 0;
+      for (let d = 0; d < dims; d++) dist += (flat[i * dims + d]! - centroid[at + d]!) ** 2;
+      if (dist < bestD) (bestD = dist), (best = c);
     }
-    for (let i = 0; i < n; i++) {
-      if (fold[i] !== f) continue;
-      let best = order[0]!;
-      let bestD = Infinity;
-      for (let k = 0; k < seen; k++) {
-        const c = order[k]!;
-        let dist = 0;
-        for (let d = 0; d < dims; d++) dist += (flat[i * dims + d]! - centroid[c * dims + d]!) ** 2;
-        if (dist < bestD) (bestD = dist), (best = c);
-      }
-      predicted[i] = classes[best]!;
-    }
+    predicted[i] = classes[best]!;
   }
   return predicted;
 }

@@ -1,0 +1,98 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { classifierTwoSampleTest, seededRandom } from '../../src/core/index.js';
+import { zScores } from '../../src/core/routing/zScore.js';
+import { balancedAccuracyOf, nearestCentroidCV } from '../../src/core/stats/nearestCentroidCV.js';
+
+/**
+ * The straightforward k-fold nearest-centroid CV the two-pass version must equal exactly: folds
+ * dealt per class from a seeded shuffle, then per fold the centroids of the other folds' rows
+ * (summed in row order) and each held-out row's nearest centroid (classes in order of their first
+ * training row, ties to the first).
+ */
+function referenceCV(X: number[][], labels: number[], folds: number, seed: number): number[] {
+  const n = labels.length;
+  const classes = [...new Set(labels)].sort((a, b) => a - b);
+  const fold = new Array<number>(n).fill(0);
+  const random = seededRandom(seed);
+  for (const c of classes) {
+    const idx = labels.flatMap((y, i) => (y === c ? [i] : []));
+    for (let i = idx.length - 1; i > 0; i--) {
+      const j = Math.floor(random.uniform() * (i + 1));
+      [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+    }
+    idx.forEach((i, r) => (fold[i] = r % folds));
+  }
+  const predicted = new Array<number>(n).fill(-1);
+  for (let f = 0; f < folds; f++) {
+    const order: number[] = [];
+    const sums = new Map<number, number[]>();
+    const counts = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      if (fold[i] === f) continue;
+      const c = labels[i]!;
+      if (!sums.has(c)) (order.push(c), sums.set(c, X[i]!.map(() => 0)), counts.set(c, 0));
+      counts.set(c, counts.get(c)! + 1);
+      X[i]!.forEach((x, d) => (sums.get(c)![d]! += x));
+    }
+    for (let i = 0; i < n; i++) {
+      if (fold[i] !== f || order.length === 0) continue;
+      let best = order[0]!;
+      let bestD = Infinity;
+      for (const c of order) {
+        const centroid = sums.get(c)!.map((s) => s / counts.get(c)!);
+        let dist = 0;
+        X[i]!.forEach((x, d) => (dist += (x - centroid[d]!) ** 2));
+        if (dist < bestD) (bestD = dist), (best = c);
+      }
+      predicted[i] = best;
+    }
+  }
+  return predicted;
+}
+
+const values = fc.oneof(fc.constantFrom(0, 1, -1, 0.5), fc.double({ min: -1e3, max: 1e3, noNaN: true }));
+
+describe('nearest-centroid cross-validation (the gate\'s two-sample test runs it hundreds of times)', () => {
+  it('equals the straightforward per-fold computation exactly: any classes, folds, ties and repeated rows', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }).chain((dims) => fc.array(fc.tuple(fc.array(values, { minLength: dims, maxLength: dims }), fc.constantFrom(0, 2, 5, 7)), { minLength: 2, maxLength: 60 })),
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer(),
+        (rows, folds, seed) => {
+          const X = rows.map((r) => r[0]);
+          const labels = rows.map((r) => r[1]);
+          expect(nearestCentroidCV(X, labels, folds, seed)).toEqual(referenceCV(X, labels, folds, seed));
+        },
+      ),
+      { numRuns: 1500, seed: 3 },
+    );
+  });
+
+  it('the two-sample test\'s p-value and balanced accuracy are those of the reference procedure', () => {
+    const random = seededRandom(9);
+    const a = Array.from({ length: 40 }, () => [random.gaussian(), random.gaussian(), random.gaussian()]);
+    const b = Array.from({ length: 30 }, () => [random.gaussian() + 0.4, random.gaussian(), random.gaussian()]);
+    const got = classifierTwoSampleTest(a, b, { permutations: 99, seed: 4, folds: 5 })!;
+    // The reference: each column z-scored over both samples, the reference CV on them, then on
+    // relabelled rows (the same seeded shuffles).
+    const raw = [...a, ...b];
+    const labels = raw.map((_, i) => (i < a.length ? 0 : 1));
+    const columns = [0, 1, 2].map((d) => zScores(raw.map((r) => r[d]!)));
+    const Z = raw.map((_, i) => columns.map((c) => c[i]!));
+    const observed = balancedAccuracyOf(referenceCV(Z, labels, 5, 4), labels);
+    expect(got.balancedAccuracy).toBe(observed);
+    const shuffleRandom = seededRandom(4 ^ 0x5bd1e995);
+    const shuffled = [...labels];
+    let atLeast = 0;
+    for (let p = 0; p < 99; p++) {
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = Math.floor(shuffleRandom.uniform() * (i + 1));
+        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      }
+      if (balancedAccuracyOf(referenceCV(Z, shuffled, 5, 4), shuffled) >= observed - 1e-12) atLeast++;
+    }
+    expect(got.p).toBe((1 + atLeast) / 100);
+  });
+});
