@@ -25,21 +25,28 @@ export async function writeReportJson(path: string, report: EvalReport): Promise
       // A write may take fewer bytes than it was given: write the rest.
       for (let done = 0; done < length; ) done += (await file.write(bytes, done, length - done)).bytesWritten;
     };
-    const put = async (text: string) => {
+    /** Encodes `text` into the buffer; false when it does not fit (flush, then put again). */
+    const put = (text: string): boolean => {
       // A UTF-16 code unit takes at most 3 bytes in UTF-8.
-      if (used + 3 * text.length > out.length) {
-        await flush(out, used);
-        used = 0;
-      }
-      if (3 * text.length > out.length) {
-        const long = Buffer.from(text);
-        await flush(long, long.length);
-      } else used += out.write(text, used);
+      if (used + 3 * text.length > out.length) return false;
+      used += out.write(text, used);
+      return true;
     };
-    await put(headText.slice(0, headText.lastIndexOf('[]')) + '[\n');
+    const putAll = async (text: string) => {
+      if (put(text)) return;
+      await flush(out, used);
+      used = 0;
+      if (put(text)) return;
+      const long = Buffer.from(text); // longer than the buffer
+      await flush(long, long.length);
+    };
+    await putAll(headText.slice(0, headText.lastIndexOf('[]')) + '[\n');
     const last = rows.length - 1;
-    for (let i = 0; i <= last; i++) await put(`    ${JSON.stringify(rows[i])}${i < last ? ',' : ''}\n`);
-    await put('  ]\n}\n');
+    for (let i = 0; i <= last; i++) {
+      const line = `    ${JSON.stringify(rows[i])}${i < last ? ',' : ''}\n`;
+      if (!put(line)) await putAll(line);
+    }
+    await putAll('  ]\n}\n');
     await flush(out, used);
   } finally {
     await file.close();
