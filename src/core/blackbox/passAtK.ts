@@ -1,7 +1,9 @@
+const isCount = (v: number) => Number.isInteger(v) && v >= 0;
+
 function checkCounts(n: number, c: number, k: number): void {
-  for (const [name, v] of [['n', n], ['c', c], ['k', k]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be a whole number ≥ 0, got ${v}`);
-  }
+  if (!isCount(n)) throw new RangeError(`n must be a whole number ≥ 0, got ${n}`);
+  if (!isCount(c)) throw new RangeError(`c must be a whole number ≥ 0, got ${c}`);
+  if (!isCount(k)) throw new RangeError(`k must be a whole number ≥ 0, got ${k}`);
   if (c > n) throw new RangeError(`c (passing samples, ${c}) cannot exceed n (samples, ${n})`);
   if (k < 1) throw new RangeError(`k must be ≥ 1, got ${k}`);
   if (n < k) {
