@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
-import { buildEvalReport } from '../core/analysis/buildEvalReport.js';
+import { buildEvalReportWith } from '../core/analysis/buildEvalReportWith.js';
 import { DECIMAL_NUMBER } from '../core/contracts/featureRow.js';
 import { ContractError, parseWith } from '../core/contracts/validate.js';
 import { compareEvals } from '../core/gate/compareEvals.js';
@@ -90,8 +90,9 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
       // Both evals routed by one learned policy: its estimates, as their reports show them; else the paper's rule on the baseline's scale.
       const estimator = gateEstimator(base.inputs, cand.inputs);
       const verdictEstimates = estimator.source === 'policy';
-      const baseline = buildEvalReport(base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates });
-      const candidate = buildEvalReport(cand.inputs, {
+      // No clusters (the gate compares regimes, not clusters): ml-kmeans is never loaded.
+      const baseline = buildEvalReportWith(null, base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates });
+      const candidate = buildEvalReportWith(null, cand.inputs, {
         evalId: cand.evalId,
         reference: baseline.scale ? { path: reference?.path ?? baselinePath, scale: baseline.scale } : null,
         errors: cand.errors,

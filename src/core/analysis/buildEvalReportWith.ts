@@ -3,7 +3,7 @@ import { EVAL_REPORT_VERSION, type ErrorRow, type EvalReport, type EvalReportRow
 import { FEATURE_NAMES, type Features } from '../contracts/problemRecord.js';
 import { ContractError } from '../contracts/validate.js';
 import { type FeatureScale, featureScale } from '../regimes/featureScale.js';
-import { kmeansRegimes } from '../regimes/kmeansRegimes.js';
+import type { kmeansRegimes } from '../regimes/kmeansRegimes.js';
 import { PROSPECTIVE_REGIMES, prospectiveRegime, type ProspectiveRegime } from '../regimes/prospectiveRegime.js';
 import { DEFAULT_ROUTING_POLICY, type RoutingPolicy } from '../routing/routingPolicy.js';
 
@@ -74,10 +74,20 @@ export interface EvalReportOptions {
   verdictEstimates?: boolean;
 }
 
+/** pass@k for each k ≤ n, keyed by k. */
+function passAtOf(n: number, c: number, ks: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of ks) if (k <= n) out[String(k)] = passAtK(n, c, k);
+  return out;
+}
+
 const hasAllFeatures = (f: Features | null): f is Features => f !== null && FEATURE_NAMES.every((k) => Number.isFinite(f[k] as number));
 
 /** The identity a row is matched on across evals when it carries no hash: its description. */
 export const fallbackTestKey = (description: string) => `description:${description}`;
+
+/** What clusters the failures' features: kmeansRegimes (buildEvalReport passes it; the gate, which needs no clusters, passes null and never loads ml-kmeans). */
+export type FailureClusterer = typeof kmeansRegimes;
 
 /**
  * The eval-wide recoverability summary: this eval's failures give the z-score scale (or a
@@ -85,9 +95,10 @@ export const fallbackTestKey = (description: string) => `description:${descripti
  * clusters the failures' features (named by centroid signature), and regimes are counted as
  * shares of tests (and, for the afterAll metrics, of rows with a failed rollout). A row with no
  * rollouts is not graded: it is listed with the error rows (kind `NoRollouts`), never counted.
- * Throws a ContractError naming the row when n_passed exceeds n_rollouts.
+ * Throws a ContractError naming the row when n_passed exceeds n_rollouts. `cluster` null: no
+ * clusters (as `clusters: false`).
  */
-export function buildEvalReport(input: readonly ReportRowInput[], options: EvalReportOptions = {}): EvalReport {
+export function buildEvalReportWith(cluster: FailureClusterer | null, input: readonly ReportRowInput[], options: EvalReportOptions = {}): EvalReport {
   const policy = options.policy ?? DEFAULT_ROUTING_POLICY;
   input.forEach((r, i) => {
     if (!(Number.isInteger(r.n_rollouts) && r.n_rollouts >= 0 && Number.isInteger(r.n_passed) && r.n_passed >= 0 && r.n_passed <= r.n_rollouts)) {
@@ -117,8 +128,7 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
   const scale = options.reference?.scale ?? featureScale(featured);
   const scaleSource: EvalReport['scale_source'] = options.reference ? 'reference' : scale ? 'eval' : 'none';
 
-  const clusters =
-    options.clusters !== false && featured.length >= 2 ? kmeansRegimes(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
+  const clusters = cluster && options.clusters !== false && featured.length >= 2 ? cluster(featured, { k: Math.min(3, featured.length), seed: options.seed ?? 42 }) : null;
   const clusterOf = new Map<ReportRowInput, string>();
   if (clusters) featured.forEach((r, i) => clusterOf.set(r, clusters.regimes[clusters.assignment[i]!]!.name));
 
@@ -152,7 +162,7 @@ export function buildEvalReport(input: readonly ReportRowInput[], options: EvalR
       n_passed: r.n_passed,
       row_passed: r.row_passed ?? null,
       pass_rate: r.n_passed / r.n_rollouts,
-      pass_at: Object.fromEntries(ks.filter((k) => k <= r.n_rollouts).map((k) => [String(k), passAtK(r.n_rollouts, r.n_passed, k)])),
+      pass_at: passAtOf(r.n_rollouts, r.n_passed, ks),
       features: r.features,
       z: est.z as Record<string, number> | null,
       regime: est.regime,
