@@ -1,21 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../io/inputError.js';
 import { didYouMean, describeParseError, isParseArgsError } from './cliErrors.js';
-import { CALIBRATE_USAGE, calibrateCommand } from './calibrateCommand.js';
-import { GATE_USAGE, gateCommand } from './gateCommand.js';
-import { INIT_USAGE, initCommand } from './initCommand.js';
-import { PROBE_USAGE, probeCommand } from './probeCommand.js';
-import { REPORT_USAGE, reportCommand } from './reportCommand.js';
-import { ROUTE_USAGE, routeCommand } from './routeCommand.js';
-import { SERVE_USAGE, serveCommand, serveSimCommand } from './serveCommand.js';
-import { VALIDATE_USAGE, validateCommand } from './validateCommand.js';
 
 export type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
 
-/** One subcommand: how it runs, its full usage (shown by --help and on a usage error) and its line in the overview. */
-export interface CommandSpec {
+/** A command's module, as `load` gives it: how it runs, and its full usage (shown by --help and on a usage error). */
+export interface LoadedCommand {
   run: Command;
   usage: string;
+}
+
+/** One subcommand: its module, loaded only when it runs or its help is asked for (so startup loads one command), and its line in the overview. */
+export interface CommandSpec {
+  load: () => Promise<LoadedCommand>;
   /** The command's short form in the overview, e.g. `route <profiles.csv>`. */
   synopsis: string;
   summary: string;
@@ -23,17 +20,61 @@ export interface CommandSpec {
   aliases?: string[];
 }
 
+/** A command module's `run` and `usage`, by their export names, loaded when first asked for. */
+function lazy<M>(load: () => Promise<M>, run: keyof M, usage: keyof M): () => Promise<LoadedCommand> {
+  return async () => {
+    const module = await load();
+    return { run: module[run] as Command, usage: module[usage] as string };
+  };
+}
+
 /** Every subcommand, in the overview's order. Add one here and it gets help, "did you mean" and usage errors. */
 export const COMMANDS: Record<string, CommandSpec> = {
-  init: { run: initCommand, usage: INIT_USAGE, synopsis: 'init [promptfooconfig.yaml]', summary: 'add the plugin to an existing promptfoo config (wraps its providers)' },
-  route: { run: routeCommand, usage: ROUTE_USAGE, synopsis: 'route <profiles.csv|records.json>', summary: 'Eq. 2 taxonomy and the routing report on a feature table' },
-  probe: { run: probeCommand, usage: PROBE_USAGE, synopsis: 'probe <results.json> --out probe.csv', summary: 'measure rescue per operator on an eval\'s failing rows (or --lineage, --sim)' },
-  serve: { run: serveCommand, usage: SERVE_USAGE, synopsis: 'serve [--sim] [--port N]', summary: "serve the embedded lineage (or --sim) in vLLM's OpenAI dialect, as vLLM behaves" },
-  'serve-sim': { run: serveSimCommand, usage: SERVE_USAGE, synopsis: 'serve-sim [--port N]', summary: 'the same as serve --sim (the planted simulator)' },
-  report: { run: reportCommand, usage: REPORT_USAGE, synopsis: 'report <eval-output.json>', summary: 'recoverability.json / .md / .html from a promptfoo output' },
-  gate: { run: gateCommand, usage: GATE_USAGE, synopsis: 'gate --baseline A --candidate B', summary: 'compare two evals; exit 1 on a regime-shift regression' },
-  validate: { run: validateCommand, usage: VALIDATE_USAGE, synopsis: 'validate --lineage | --sim', summary: 'the paper\'s experiment, and measure-then-route, on the embedded lineage or the simulator' },
-  calibrate: { run: calibrateCommand, usage: CALIBRATE_USAGE, synopsis: 'calibrate probe.csv --out policy.json', summary: 'learn and choose the routing policy from a rescue probe' },
+  init: {
+    load: lazy(() => import('./initCommand.js'), 'initCommand', 'INIT_USAGE'),
+    synopsis: 'init [promptfooconfig.yaml]',
+    summary: 'add the plugin to an existing promptfoo config (wraps its providers)',
+  },
+  route: {
+    load: lazy(() => import('./routeCommand.js'), 'routeCommand', 'ROUTE_USAGE'),
+    synopsis: 'route <profiles.csv|records.json>',
+    summary: 'Eq. 2 taxonomy and the routing report on a feature table',
+  },
+  probe: {
+    load: lazy(() => import('./probeCommand.js'), 'probeCommand', 'PROBE_USAGE'),
+    synopsis: 'probe <results.json> --out probe.csv',
+    summary: 'measure rescue per operator on an eval\'s failing rows (or --lineage, --sim)',
+  },
+  serve: {
+    load: lazy(() => import('./serveCommand.js'), 'serveCommand', 'SERVE_USAGE'),
+    synopsis: 'serve [--sim] [--port N]',
+    summary: "serve the embedded lineage (or --sim) in vLLM's OpenAI dialect, as vLLM behaves",
+  },
+  'serve-sim': {
+    load: lazy(() => import('./serveCommand.js'), 'serveSimCommand', 'SERVE_USAGE'),
+    synopsis: 'serve-sim [--port N]',
+    summary: 'the same as serve --sim (the planted simulator)',
+  },
+  report: {
+    load: lazy(() => import('./reportCommand.js'), 'reportCommand', 'REPORT_USAGE'),
+    synopsis: 'report <eval-output.json>',
+    summary: 'recoverability.json / .md / .html from a promptfoo output',
+  },
+  gate: {
+    load: lazy(() => import('./gateCommand.js'), 'gateCommand', 'GATE_USAGE'),
+    synopsis: 'gate --baseline A --candidate B',
+    summary: 'compare two evals; exit 1 on a regime-shift regression',
+  },
+  validate: {
+    load: lazy(() => import('./validateCommand.js'), 'validateCommand', 'VALIDATE_USAGE'),
+    synopsis: 'validate --lineage | --sim',
+    summary: 'the paper\'s experiment, and measure-then-route, on the embedded lineage or the simulator',
+  },
+  calibrate: {
+    load: lazy(() => import('./calibrateCommand.js'), 'calibrateCommand', 'CALIBRATE_USAGE'),
+    synopsis: 'calibrate probe.csv --out policy.json',
+    summary: 'learn and choose the routing policy from a rescue probe',
+  },
 };
 
 /** The overview printed by `recoverability --help` (and, on stderr, with no command). */
@@ -85,21 +126,24 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
   if (name === 'help') {
     const topic = rest[0] === undefined ? undefined : lookup(rest[0]);
     if (rest[0] !== undefined && !topic) return unknownCommand(rest[0], err);
-    out(topic ? topic[1].usage : overview());
+    out(topic ? (await topic[1].load()).usage : overview());
     return 0;
   }
   const found = lookup(name);
   if (!found) return unknownCommand(name, err);
   const [, spec] = found;
+  let usage = '';
   try {
-    return await spec.run(rest, out, err);
+    const command = await spec.load();
+    usage = command.usage;
+    return await command.run(rest, out, err);
   } catch (e) {
     if (e instanceof InputError) {
       err(`recoverability ${name}: ${e.message}`);
       return 2;
     }
     if (isParseArgsError(e)) {
-      err(`recoverability ${name}: ${describeParseError(e, spec.usage)}\n\n${spec.usage}`);
+      err(`recoverability ${name}: ${describeParseError(e, usage)}\n\n${usage}`);
       return 2;
     }
     const error = e instanceof Error ? e : new Error(String(e));

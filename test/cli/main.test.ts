@@ -84,13 +84,13 @@ describe('main: exit codes and messages', () => {
   });
 
   it('an InputError: its one line, exit 2', async () => {
-    COMMANDS.boom = { run: async () => { throw new InputError('--x takes a number, got "y"'); }, usage: 'Usage: boom', synopsis: 'boom', summary: 'test' };
+    COMMANDS.boom = { load: async () => ({ run: async () => { throw new InputError('--x takes a number, got "y"'); }, usage: 'Usage: boom' }), synopsis: 'boom', summary: 'test' };
     const r = await run('boom');
     expect(r).toEqual({ code: 2, out: '', err: 'recoverability boom: --x takes a number, got "y"' });
   });
 
   it('an unexpected error: one line and a hint, exit 2; --debug (anywhere) prints the stack', async () => {
-    COMMANDS.boom = { run: async () => { throw new TypeError('cannot read properties of undefined\n  detail'); }, usage: 'Usage: boom', synopsis: 'boom', summary: 'test', aliases: ['bang'] };
+    COMMANDS.boom = { load: async () => ({ run: async () => { throw new TypeError('cannot read properties of undefined\n  detail'); }, usage: 'Usage: boom' }), synopsis: 'boom', summary: 'test', aliases: ['bang'] };
     const r = await run('boom');
     expect(r.code).toBe(2);
     expect(r.err).toBe('recoverability boom: unexpected error: TypeError: cannot read properties of undefined (rerun with --debug for the stack)');
@@ -100,7 +100,7 @@ describe('main: exit codes and messages', () => {
   });
 
   it('a new command in COMMANDS is listed, with its aliases', async () => {
-    COMMANDS.boom = { run: async () => 0, usage: 'Usage: boom', synopsis: 'boom [--now]', summary: 'go off', aliases: ['bang'] };
+    COMMANDS.boom = { load: async () => ({ run: async () => 0, usage: 'Usage: boom' }), synopsis: 'boom [--now]', summary: 'go off', aliases: ['bang'] };
     expect((await run('--help')).out).toMatch(/ {2}boom \[--now\] +go off \(also: bang\)/);
     expect((await run('bang')).code).toBe(0);
   });
