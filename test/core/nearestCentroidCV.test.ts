@@ -78,7 +78,7 @@ describe('nearest-centroid cross-validation (the gate\'s two-sample test runs it
     // The reference: each column z-scored over both samples, the reference CV on them, then on
     // relabelled rows (the same seeded shuffles).
     const raw = [...a, ...b];
-    const labels = raw.map((_, i) => (i < a.length ? 0 : 1));
+    const labels: number[] = raw.map((_, i) => (i < a.length ? 0 : 1));
     const columns = [0, 1, 2].map((d) => zScores(raw.map((r) => r[d]!)));
     const Z = raw.map((_, i) => columns.map((c) => c[i]!));
     const observed = balancedAccuracyOf(referenceCV(Z, labels, 5, 4), labels);
