@@ -1,7 +1,7 @@
 // The report/gate part of `npm run bench`: wall time and peak memory of `recoverability report`
 // and `recoverability gate` on promptfoo outputs of 10k tests (pretty JSON, as `-o out.json`
 // writes it) and 100k tests (JSONL, as `-o out.jsonl` writes it: promptfoo 0.121 cannot write
-// JSON that large). The rows are real: the root suite is evaluated once through the real
+// JSON that large), each several times (medians, and every run). The rows are real: the root suite is evaluated once through the real
 // promptfoo CLI with 8 rollouts per test, and its 40 result rows are replicated (each copy gets
 // its own test index, vars and description; the candidate eval takes its rollouts and verdicts
 // from other rows than the baseline, so the two evals differ).
@@ -76,8 +76,21 @@ function timed(root, args) {
   return { ms, cpu_ms: Math.round(1000 * (user + sys)), peak_rss_mb: Number.isFinite(kb) ? Math.round(kb / 1024) : null, status: r.status, stdout: r.stdout };
 }
 
-/** Runs the report/gate benchmark; emits one JSON line per size. */
-export async function reportGateBench(root, emit, sizes = [[10_000, 'json'], [100_000, 'jsonl']]) {
+/** Wall time of reading outputs alone (loadEvalOutputs, as the gate or the report reads them), in a fresh process. */
+function timedRead(root, paths, purpose) {
+  const r = spawnSync(process.execPath, [join(root, 'scripts/bench/readOutputs.mjs'), purpose, ...paths], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`reading ${paths.join(', ')} failed: ${r.stderr}`);
+  return Number(r.stdout.trim());
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Runs the report/gate benchmark; emits one JSON line per size. Each size runs `repeats` rounds
+ * (report, gate, and the gate's reading alone, interleaved): wall times vary by ±15% or more
+ * between identical runs on a shared machine, so the line gives medians and every round.
+ */
+export async function reportGateBench(root, emit, sizes = [[10_000, 'json'], [100_000, 'jsonl']], repeats = 3) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rg-'));
   try {
     const { rows, envelope } = captureRows(root, dir);
@@ -89,21 +102,34 @@ export async function reportGateBench(root, emit, sizes = [[10_000, 'json'], [10
         else await writeJsonl(path, rows, n, seed);
       }
       const formats = n <= 10_000 ? 'json,md,html' : 'json,md';
-      const report = timed(root, ['report', a, '--out', join(dir, `rep${n}`), '--format', formats]);
-      const gate = timed(root, ['gate', '--baseline', a, '--candidate', b, '--permutations', '199']);
+      const reports = [];
+      const gates = [];
+      const reads = [];
+      for (let r = 0; r < repeats; r++) {
+        reports.push(timed(root, ['report', a, '--out', join(dir, `rep${n}`), '--format', formats]));
+        gates.push(timed(root, ['gate', '--baseline', a, '--candidate', b, '--permutations', '199']));
+        reads.push(timedRead(root, [a, b], 'gate'));
+      }
+      const med = (runs, key) => median(runs.map((x) => x[key]));
+      const gate = gates[0];
       emit({
         bench: 'report-gate',
         problems: n,
         input_format: format === 'json' ? 'pretty JSON (-o out.json)' : 'JSONL (-o out.jsonl)',
         input_mb: Math.round(statSync(a).size / 2 ** 20),
         rollouts_per_test: rows[0].response.metadata.recoverability.rollouts.length,
-        report_ms: report.ms,
-        report_cpu_ms: report.cpu_ms,
-        report_peak_rss_mb: report.peak_rss_mb,
+        rounds: repeats,
+        report_ms: med(reports, 'ms'),
+        report_ms_runs: reports.map((x) => x.ms),
+        report_cpu_ms: med(reports, 'cpu_ms'),
+        report_peak_rss_mb: Math.max(...reports.map((x) => x.peak_rss_mb)),
         report_formats: formats,
-        gate_ms: gate.ms,
-        gate_cpu_ms: gate.cpu_ms,
-        gate_peak_rss_mb: gate.peak_rss_mb,
+        gate_ms: med(gates, 'ms'),
+        gate_ms_runs: gates.map((x) => x.ms),
+        gate_cpu_ms: med(gates, 'cpu_ms'),
+        gate_peak_rss_mb: Math.max(...gates.map((x) => x.peak_rss_mb)),
+        gate_read_ms: median(reads),
+        gate_read_ms_runs: reads,
         load_average_1min: +loadavg()[0].toFixed(1),
         cores: availableParallelism(),
         gate_exit: gate.status,

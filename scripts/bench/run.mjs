@@ -243,7 +243,7 @@ async function main() {
   for (const rg of get('report-gate')) {
     rows.push([
       `report + gate, ${rg.problems.toLocaleString('en')} tests, ${rg.input_format}`,
-      `${rg.input_mb} MB per eval (${rg.rollouts_per_test} rollouts per test); report ${rg.report_ms} ms (${rg.report_cpu_ms} ms CPU; ${rg.report_formats}, peak ${rg.report_peak_rss_mb} MB); gate ${rg.gate_ms} ms (${rg.gate_cpu_ms} ms CPU; peak ${rg.gate_peak_rss_mb} MB; topography ${rg.gate_topography}); load average ${rg.load_average_1min} on ${rg.cores} cores`,
+      `${rg.input_mb} MB per eval (${rg.rollouts_per_test} rollouts per test); medians of ${rg.rounds} runs: report ${rg.report_ms} ms [${rg.report_ms_runs.join(', ')}] (${rg.report_cpu_ms} ms CPU; ${rg.report_formats}, peak ${rg.report_peak_rss_mb} MB); gate ${rg.gate_ms} ms [${rg.gate_ms_runs.join(', ')}] (${rg.gate_cpu_ms} ms CPU; peak ${rg.gate_peak_rss_mb} MB; topography ${rg.gate_topography}); reading its two outputs alone ${rg.gate_read_ms} ms [${rg.gate_read_ms_runs.join(', ')}]; load average ${rg.load_average_1min} on ${rg.cores} cores`,
       rg.problems >= 100_000 ? 'report < 5 s and < 600 MB; gate < 5 s' : '',
     ]);
   }
