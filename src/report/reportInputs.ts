@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { ErrorRowInput, ReportRowInput } from '../core/analysis/buildEvalReport.js';
 import { answerDistribution } from '../core/blackbox/answerDistribution.js';
 import { FeaturesSchema } from '../core/contracts/problemRecord.js';
 import { PROSPECTIVE_REGIMES } from '../core/regimes/prospectiveRegime.js';
 import { formatPath } from '../core/contracts/validate.js';
 import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
+import type { ErrorRowInput, ReportRowInput, RowEstimate } from '../core/analysis/buildEvalReport.js';
 import { ROW_KEY, type RowRecoverability, RowRecoverabilitySchema } from '../promptfoo/rowRecoverability.js';
 import { testKey, testLabel, type TestCaseLike } from './testIdentity.js';
 
@@ -60,6 +60,25 @@ export type ReportVerdict = z.output<typeof ReportVerdictSchema>;
 /** A verdict that does not match its contract: bad input, named by where it is and which field. */
 export class VerdictError extends Error {
   override readonly name = 'VerdictError';
+}
+
+/** Distinct estimates read so far, by their `why`: a policy gives few, so rows share them. */
+const estimates = new Map<string, RowEstimate[]>();
+
+/**
+ * The estimate equal to `e` read before, else `e` (kept for the next rows): rows share one object
+ * per distinct estimate, which keeps 100k rows small and quick to pass between reader threads.
+ * Estimates are never modified after reading.
+ */
+function sharedEstimate(e: RowEstimate): RowEstimate {
+  let same = estimates.get(e.why);
+  if (!same) {
+    if (estimates.size >= 4096) estimates.clear();
+    estimates.set(e.why, (same = []));
+  }
+  for (const x of same) if (x.regime === e.regime && x.route === e.route && x.source === e.source && x.precision === e.precision && x.policy === e.policy) return x;
+  same.push(e);
+  return e;
 }
 
 /** The format-independent parts of one promptfoo result row the report uses. */
@@ -118,7 +137,7 @@ export function reportRowFromParts(parts: RowParts, where: string, lean = false)
   const ancestor = v.signals?.ancestor_pass_rate ?? (v.ancestor_passed && v.ancestor_passed.length > 0 ? v.ancestor_passed.filter(Boolean).length / v.ancestor_passed.length : null);
   const estimate =
     v.regime !== undefined && v.route_source !== undefined
-      ? { regime: v.regime, route: v.route ?? null, why: v.route_reason ?? '', source: v.route_source, precision: v.precision ?? null, policy: v.policy ?? null }
+      ? sharedEstimate({ regime: v.regime, route: v.route ?? null, why: v.route_reason ?? '', source: v.route_source, precision: v.precision ?? null, policy: v.policy ?? null })
       : null;
   return {
     reference: v.reference,
