@@ -2,7 +2,8 @@
  * Byte-level scanning of JSON text held in a Buffer, for reading promptfoo outputs far larger
  * than a JavaScript string can hold without parsing what the report does not need. Positions are
  * byte offsets; `end` bounds every scan. Strings are stepped over with Buffer.indexOf (native),
- * so long model outputs cost little; everything else is stepped byte by byte.
+ * so long model outputs cost little; containers in a JsonBuffer (the readers' window) by
+ * jsonSkip.wat, 16 bytes at a time, past their first bytes; everything else byte by byte.
  *
  * A fact the anchored lookups rely on: inside a JSON string every `"` is escaped, so the bytes
  * `"name"` + optional white space + `:` with an unescaped first quote can only be an object key

@@ -130,11 +130,22 @@ export function compareEvals(
     ci: [meanDiff - half, meanDiff + half] as [number, number],
     sdDiff,
   };
-  const ks = [...new Set(B.flatMap((r) => Object.keys(r.pass_at)))].filter((k) => B.every((r) => k in r.pass_at) && C.every((r) => k in r.pass_at));
+  // The k of pass@k every compared row of both evals has, in order of first appearance.
+  const seenKs = new Set<string>();
+  for (const r of B) for (const k in r.pass_at) seenKs.add(k);
+  const ks = [...seenKs].filter((k) => B.every((r) => k in r.pass_at) && C.every((r) => k in r.pass_at));
   const passAt = Object.fromEntries(ks.map((k) => [k, { baseline: mean(B.map((r) => r.pass_at[k]!)), candidate: mean(C.map((r) => r.pass_at[k]!)) }]));
 
-  const vectors = (rows: EvalReportRow[]) =>
-    rows.filter((r) => r.regime !== 'solved' && r.features && FEATURE_NAMES.every((f) => Number.isFinite(r.features![f] as number))).map((r) => FEATURE_NAMES.map((f) => r.features![f] as number));
+  /** The features of the rows that failed and have all three. */
+  const vectors = (rows: EvalReportRow[]) => {
+    const out: number[][] = [];
+    for (const r of rows) {
+      if (r.regime === 'solved' || !r.features) continue;
+      const v = FEATURE_NAMES.map((f) => r.features![f] as number);
+      if (v.every(Number.isFinite)) out.push(v);
+    }
+    return out;
+  };
   const topography = classifierTwoSampleTest(vectors(B), vectors(C), { permutations: policy.permutations, seed: policy.seed });
 
   const checks: GateCheck[] = [];

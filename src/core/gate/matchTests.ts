@@ -39,6 +39,11 @@ type Item = { ref: TestRef; row: EvalReportRow | null; error: ErrorRow | null; g
  * Lists are sorted by test index.
  */
 export function matchTests(baseline: Pick<EvalReport, 'rows' | 'errors'>, candidate: Pick<EvalReport, 'rows' | 'errors'>): TestMatching {
+  return sameTestsInOrder(baseline, candidate) ?? matchTestsByGroups(baseline, candidate);
+}
+
+/** matchTests by grouping each eval's tests by identity: the general way (matchTests tries a shortcut first). */
+export function matchTestsByGroups(baseline: Pick<EvalReport, 'rows' | 'errors'>, candidate: Pick<EvalReport, 'rows' | 'errors'>): TestMatching {
   const duplicates: DuplicateTest[] = [];
   /** The eval's tests grouped by identity, each group in test order; groups in order of their first test. */
   const index = (report: Pick<EvalReport, 'rows' | 'errors'>, which: 'baseline' | 'candidate') => {
@@ -88,6 +93,30 @@ export function matchTests(baseline: Pick<EvalReport, 'rows' | 'errors'>, candid
     errored: errored.sort(order),
     duplicates: duplicates.sort((x, y) => (x.eval === y.eval ? order(x, y) : x.eval === 'baseline' ? -1 : 1)),
   };
+}
+
+/**
+ * The common case, matched without grouping: no error rows, and the same tests (key and prompt)
+ * at the same positions of both evals, each once, the baseline's in test order. Then every test
+ * pairs with the one at its position and nothing else is listed, exactly as the grouping finds.
+ * Null otherwise.
+ */
+function sameTestsInOrder(baseline: Pick<EvalReport, 'rows' | 'errors'>, candidate: Pick<EvalReport, 'rows' | 'errors'>): TestMatching | null {
+  const B = baseline.rows;
+  const C = candidate.rows;
+  if (B.length !== C.length || baseline.errors.rows.length > 0 || candidate.errors.rows.length > 0) return null;
+  const keys = new Set<string>();
+  for (let i = 0; i < B.length; i++) {
+    const b = B[i]!;
+    const c = C[i]!;
+    if (b.test_key !== c.test_key || b.prompt_idx !== c.prompt_idx) return null;
+    if (i > 0 && (B[i - 1]!.test_idx > b.test_idx || (B[i - 1]!.test_idx === b.test_idx && B[i - 1]!.prompt_idx >= b.prompt_idx))) return null;
+    // The test's identity (a key that could collide with another key's only sends this down the general way).
+    const identity = b.prompt_idx === 0 ? b.test_key : `${b.test_key}\u0000${b.prompt_idx}`;
+    if (keys.has(identity)) return null;
+    keys.add(identity);
+  }
+  return { pairs: B.map((b, i) => ({ baseline: b, candidate: C[i]! })), onlyBaseline: [], onlyCandidate: [], errored: [], duplicates: [] };
 }
 
 function refOf(r: { test_idx: number; prompt_idx: number; description: string }): TestRef {
