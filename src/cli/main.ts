@@ -96,7 +96,8 @@ export function version(): string {
 }
 
 function lookup(name: string): [string, CommandSpec] | undefined {
-  if (COMMANDS[name]) return [name, COMMANDS[name]];
+  // Own entries only: `toString` is no command.
+  if (Object.hasOwn(COMMANDS, name)) return [name, COMMANDS[name]!];
   return Object.entries(COMMANDS).find(([, c]) => c.aliases?.includes(name));
 }
 
@@ -123,19 +124,22 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
     out(version());
     return 0;
   }
-  if (name === 'help') {
-    const topic = rest[0] === undefined ? undefined : lookup(rest[0]);
-    if (rest[0] !== undefined && !topic) return unknownCommand(rest[0], err);
-    out(topic ? (await topic[1].load()).usage : overview());
+  const helpTopic = name === 'help' ? rest[0] : undefined;
+  if (name === 'help' && helpTopic === undefined) {
+    out(overview());
     return 0;
   }
-  const found = lookup(name);
-  if (!found) return unknownCommand(name, err);
+  const found = lookup(helpTopic ?? name);
+  if (!found) return unknownCommand(helpTopic ?? name, err);
   const [, spec] = found;
   let usage = '';
   try {
     const command = await spec.load();
     usage = command.usage;
+    if (helpTopic !== undefined) {
+      out(usage);
+      return 0;
+    }
     return await command.run(rest, out, err);
   } catch (e) {
     if (e instanceof InputError) {

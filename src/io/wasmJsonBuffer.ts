@@ -39,8 +39,10 @@ export function wasmSkipContainer(b: Uint8Array, i: number, end: number, depth: 
   const o = b.byteOffset;
   const stop = o + Math.min(end, b.length);
   if (stop + SLACK > b.buffer.byteLength) return undefined;
-  const j = owner.skipContainer(o + i, stop, depth);
-  return j < 0 ? -1 : j - o;
+  // The module's offsets are unsigned 32-bit: read as such (a window past 2 GiB has offsets ≥ 2^31).
+  // −1 (0xffffffff) is never an offset here: the slack keeps every real one under byteLength.
+  const j = owner.skipContainer(o + i, stop, depth) >>> 0;
+  return j === 0xffffffff ? -1 : j - o;
 }
 
 /**

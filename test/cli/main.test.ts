@@ -99,6 +99,22 @@ describe('main: exit codes and messages', () => {
     expect(d.err).toMatch(/unexpected error: TypeError: cannot read properties of undefined[\s\S]*\n\s+at /);
   });
 
+  it('a command is loaded only when asked for; `help <command>` prints its usage; no name of Object.prototype is a command', async () => {
+    let loads = 0;
+    COMMANDS.boom = { load: async () => (loads++, { run: async () => 0, usage: 'Usage: boom [--now]' }), synopsis: 'boom', summary: 'test' };
+    await run('--help');
+    expect(loads).toBe(0);
+    expect(await run('help', 'boom')).toEqual({ code: 0, out: 'Usage: boom [--now]', err: '' });
+    expect(loads).toBe(1);
+    for (const argv of [['toString'], ['help', 'constructor']]) {
+      const r = await run(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^recoverability: unknown command "(toString|constructor)"/);
+    }
+    COMMANDS.boom = { load: async () => { throw new Error('Cannot find module ./boomCommand.js'); }, synopsis: 'boom', summary: 'test' };
+    expect(await run('help', 'boom')).toEqual({ code: 2, out: '', err: 'recoverability help: unexpected error: Cannot find module ./boomCommand.js (rerun with --debug for the stack)' });
+  });
+
   it('a new command in COMMANDS is listed, with its aliases', async () => {
     COMMANDS.boom = { load: async () => ({ run: async () => 0, usage: 'Usage: boom' }), synopsis: 'boom [--now]', summary: 'go off', aliases: ['bang'] };
     expect((await run('--help')).out).toMatch(/ {2}boom \[--now\] +go off \(also: bang\)/);

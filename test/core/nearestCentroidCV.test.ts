@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifierTwoSampleTest, seededRandom } from '../../src/core/index.js';
 import { zScores } from '../../src/core/routing/zScore.js';
-import { balancedAccuracyOf, nearestCentroidCV } from '../../src/core/stats/nearestCentroidCV.js';
+import { balancedAccuracyOf, nearestCentroidCV, nearestCentroidPredictions } from '../../src/core/stats/nearestCentroidCV.js';
 
 /**
  * The straightforward k-fold nearest-centroid CV the two-pass version must equal exactly: folds
@@ -10,13 +10,16 @@ import { balancedAccuracyOf, nearestCentroidCV } from '../../src/core/stats/near
  * (summed in row order) and each held-out row's nearest centroid (classes in order of their first
  * training row, ties to the first).
  */
-function referenceCV(X: number[][], labels: number[], folds: number, seed: number): number[] {
+function referenceCV(X: number[][], rawLabels: number[], folds: number, seed: number): number[] {
+  // Labels compared as a Set compares them: NaN is one class, −0 is 0.
+  const labels = rawLabels.map((y) => (y === 0 ? 0 : y));
+  const same = (x: number, y: number) => x === y || (x !== x && y !== y);
   const n = labels.length;
   const classes = [...new Set(labels)].sort((a, b) => a - b);
   const fold = new Array<number>(n).fill(0);
   const random = seededRandom(seed);
   for (const c of classes) {
-    const idx = labels.flatMap((y, i) => (y === c ? [i] : []));
+    const idx = labels.flatMap((y, i) => (same(y, c) ? [i] : []));
     for (let i = idx.length - 1; i > 0; i--) {
       const j = Math.floor(random.uniform() * (i + 1));
       [idx[i], idx[j]] = [idx[j]!, idx[i]!];
@@ -54,11 +57,11 @@ function referenceCV(X: number[][], labels: number[], folds: number, seed: numbe
 const values = fc.oneof(fc.constantFrom(0, 1, -1, 0.5), fc.double({ min: -1e3, max: 1e3, noNaN: true }));
 
 describe('nearest-centroid cross-validation (the gate\'s two-sample test runs it hundreds of times)', () => {
-  it('equals the straightforward per-fold computation exactly: any classes, folds, ties and repeated rows', () => {
+  it('equals the straightforward per-fold computation exactly: any classes (NaN and −0 too), folds, ties and repeated rows', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 3 }).chain((dims) => fc.array(fc.tuple(fc.array(values, { minLength: dims, maxLength: dims }), fc.constantFrom(0, 2, 5, 7)), { minLength: 2, maxLength: 60 })),
-        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 1, max: 3 }).chain((dims) => fc.array(fc.tuple(fc.array(values, { minLength: dims, maxLength: dims }), fc.constantFrom(0, 2, 5, 7, NaN, -0, 0.5)), { minLength: 2, maxLength: 60 })),
+        fc.integer({ min: 1, max: 6 }),
         fc.integer(),
         (rows, folds, seed) => {
           const X = rows.map((r) => r[0]);
@@ -68,6 +71,27 @@ describe('nearest-centroid cross-validation (the gate\'s two-sample test runs it
       ),
       { numRuns: 1500, seed: 3 },
     );
+  });
+
+  it('whole-number labels in an Int32Array (the two-sample test\'s) give the same predictions', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.array(values, { minLength: 3, maxLength: 3 }), fc.constantFrom(0, 1, 2, 9)), { minLength: 2, maxLength: 60 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer(),
+        (rows, folds, seed) => {
+          const X = rows.map((r) => r[0]);
+          const labels = rows.map((r) => r[1]);
+          const flat = Float64Array.from(X.flat());
+          expect(Array.from(nearestCentroidPredictions(flat, 3, Int32Array.from(labels), folds, seed))).toEqual(referenceCV(X, labels, folds, seed));
+        },
+      ),
+      { numRuns: 1000, seed: 8 },
+    );
+  });
+
+  it('refuses folds that are not a whole number ≥ 1, naming them', () => {
+    for (const folds of [0, 2.5, NaN]) expect(() => nearestCentroidCV([[1], [2]], [0, 1], folds, 1)).toThrow(/folds must be a whole number ≥ 1, got/);
   });
 
   it('the two-sample test\'s p-value and balanced accuracy are those of the reference procedure', () => {

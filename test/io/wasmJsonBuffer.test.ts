@@ -46,6 +46,9 @@ describe('jsonSkip.wat: skipValue over a JsonBuffer, 16 bytes at a time', () => 
         // The window may end anywhere after the container: the same end.
         expect(skipValue(buf, at, buf.length)).toBe(end);
         expect(wasmSkipContainer(buf, at, end, 0)).toBe(end);
+        // A view that starts further in (a non-zero byteOffset) is read at its own offsets.
+        const k = Math.min(at, 5);
+        expect(skipValue(buf.subarray(k), at - k, end - k)).toBe(end - k);
       }),
       { numRuns: 3000, seed: 5 },
     );

@@ -26,18 +26,28 @@ export function nearestCentroidCVFlat(flat: Float64Array, dims: number, labels: 
  * predicts each row from its own fold's centroids.
  */
 export function nearestCentroidPredictions(flat: Float64Array, dims: number, labels: ArrayLike<number>, folds: number, seed: number): Float64Array {
+  if (!(Number.isInteger(folds) && folds >= 1)) throw new RangeError(`folds must be a whole number ≥ 1, got ${folds}`);
   const n = labels.length;
   // The classes in ascending order, and each row's class index.
-  const classes: number[] = [];
-  for (let i = 0, last = NaN; i < n; i++) {
-    const y = labels[i]!;
-    if (y !== last && !classes.includes(y)) classes.push(y);
-    last = y;
-  }
-  classes.sort((a, b) => a - b);
-  const K = classes.length;
+  let classes: number[];
   const classOf = new Int32Array(n);
-  for (let i = 0; i < n; i++) classOf[i] = K === 2 ? (labels[i] === classes[0] ? 0 : 1) : classes.indexOf(labels[i]!);
+  if (labels instanceof Int32Array) {
+    // Whole numbers only (no NaN, no −0): a short scan (the two-sample test's 0/1 labels, relabelled hundreds of times).
+    classes = [];
+    for (let i = 0, last = NaN; i < n; i++) {
+      const y = labels[i]!;
+      if (y !== last && !classes.includes(y)) classes.push(y);
+      last = y;
+    }
+    classes.sort((a, b) => a - b);
+    for (let i = 0; i < n; i++) classOf[i] = classes.length === 2 ? (labels[i] === classes[0] ? 0 : 1) : classes.indexOf(labels[i]!);
+  } else {
+    // Any numbers, compared as a Set does (NaN is one class; −0 and 0 are one).
+    classes = [...new Set(Array.from(labels))].sort((a, b) => a - b);
+    const index = new Map(classes.map((c, k) => [c, k]));
+    for (let i = 0; i < n; i++) classOf[i] = index.get(labels[i]!)!;
+  }
+  const K = classes.length;
   const fold = new Int32Array(n);
   const random = seededRandom(seed);
   const idx = new Int32Array(n);
