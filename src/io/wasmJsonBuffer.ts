@@ -62,9 +62,7 @@ export class JsonBuffer {
       exports = null;
     }
     this.wasm = exports;
-    this.buf = Buffer.allocUnsafe(0);
-    if (exports) this.buf = this.view(exports, bytes) ?? Buffer.allocUnsafe(bytes);
-    else this.buf = Buffer.allocUnsafe(bytes);
+    this.buf = (exports && this.view(exports, bytes)) ?? Buffer.allocUnsafe(bytes);
   }
 
   /** Room for `bytes` at least, keeping the first `keep` bytes. */
