@@ -1,7 +1,7 @@
 import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
-import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readValue, skipString, skipValue, skipWs } from './jsonScan.js';
+import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readString, readValue, skipString, skipValue, skipWs, stringText } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
@@ -64,7 +64,7 @@ function readMembers(b: Buffer, e: number, at: number, verdict: unknown, lean: b
       let from = valueAt + 1;
       if (!lean && first?.key === 'output' && b[first.valueAt] === 0x22) {
         const outEnd = skipString(b, first.valueAt, e);
-        output = (JSON.parse(b.toString('utf8', first.valueAt, outEnd)) as string).slice(0, SAMPLE_CHARS);
+        output = stringText(b, first.valueAt, outEnd).slice(0, SAMPLE_CHARS);
         from = outEnd;
       }
       const score = backwards ? findLastKey(b, 'score', from, e) : findKey(b, 'score', from, e);
@@ -167,10 +167,7 @@ function scanAnswers(b: Buffer, from: number, to: number): (string | null)[] | n
     if (!a) return answers;
     if (b[a.valueAt] === 0x22) {
       const end = skipString(b, a.valueAt, to);
-      // Most answers hold no escape: decode the bytes directly.
-      let escaped = false;
-      for (let k = a.valueAt + 1; k < end - 1; k++) if (b[k] === 0x5c) escaped = true;
-      answers.push(escaped ? (JSON.parse(b.toString('utf8', a.valueAt, end)) as string) : b.toString('utf8', a.valueAt + 1, end - 1));
+      answers.push(stringText(b, a.valueAt, end));
       i = end;
     } else {
       const r = readValue(b, a.valueAt, to);
@@ -184,7 +181,7 @@ function scanAnswers(b: Buffer, from: number, to: number): (string | null)[] | n
 function scanRowKey(b: Buffer, from: number, to: number): string | null {
   const k = findKey(b, 'row_key', from, to);
   if (!k || b[k.valueAt] !== 0x22) return null;
-  return JSON.parse(b.toString('utf8', k.valueAt, skipString(b, k.valueAt, to))) as string;
+  return readString(b, k.valueAt, to);
 }
 
 function readNumber(b: Buffer, i: number, e: number): { value: number | null; next: number } {
