@@ -118,20 +118,34 @@ export class RolloutFeatureAccumulator {
     }
     const so = sf.offsets;
     const ao = af?.offsets;
-    for (let t = from; t < to; t++) {
-      s.start = so[t]!;
-      s.length = so[t + 1]! - s.start;
-      if (s.length === 0) {
-        this.pushSignals(null);
-        continue;
+    const room = this.signals.stageEntries;
+    for (let t0 = from; t0 < to; ) {
+      // A block of positions whose entries are staged at once (WebAssembly), so no slice is copied alone.
+      let t1 = t0 + 1;
+      if (room > 0) {
+        while (t1 < to && so[t1 + 1]! - so[t0]! <= room && (!ao || ao[t1 + 1]! - ao[t0]! <= room)) t1++;
+        this.signals.stage(s, so[t0]!, so[t1]!, ao ? a : null, ao ? ao[t0]! : 0, ao ? ao[t1]! : 0);
       }
-      let ancestor: typeof a | null = null;
-      if (ao) {
-        a.start = ao[t]!;
-        a.length = ao[t + 1]! - a.start;
-        if (a.length > 0) ancestor = a;
+      try {
+        for (let t = t0; t < t1; t++) {
+          s.start = so[t]!;
+          s.length = so[t + 1]! - s.start;
+          if (s.length === 0) {
+            this.pushSignals(null);
+            continue;
+          }
+          let ancestor: typeof a | null = null;
+          if (ao) {
+            a.start = ao[t]!;
+            a.length = ao[t + 1]! - a.start;
+            if (a.length > 0) ancestor = a;
+          }
+          this.pushSignals(this.signals.computeAt(s, ancestor, tokens[t]!, this.position));
+        }
+      } finally {
+        if (room > 0) this.signals.unstage();
       }
-      this.pushSignals(this.signals.computeAt(s, ancestor, tokens[t]!, this.position));
+      t0 = t1;
     }
     return this;
   }

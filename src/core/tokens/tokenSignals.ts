@@ -2,7 +2,7 @@ import { DEFAULTS, type LogprobNormalization } from '../defaults.js';
 import { IdTable } from './idTable.js';
 import { missingHigh, tailContribution } from './truncatedTail.js';
 import { topEntries } from './topEntries.js';
-import { type WasmWeights, wasmWeights } from './wasmWeights.js';
+import { STAGE_ENTRIES, type WasmWeights, wasmWeights } from './wasmWeights.js';
 
 /**
  * A top-K slice as parallel arrays: token ids, their temperature-1 log-probs and, optionally,
@@ -167,12 +167,15 @@ const EXACT_MASS_BELOW = 1e-2;
  *
  * One fused kernel over flat typed arrays does the work (`computeAt`): per slice one pass that
  * validates, clamps and indexes the ids in an L1-sized table (duplicates refused), then the
- * weights with two exps per entry, in WebAssembly SIMD where available (wasmWeights.ts: its exp
- * is within 2 ulp of Math.exp; a small unreturned mass is re-summed with Math.exp), summed
- * smallest term first for sorted slices so results do not depend on the entries' order; A's ids
- * are matched against S's table once, which gives A_t's masses and KL's alignment without looking
- * S's ids up in A; a last pass over S gives logit variance, entropy and KL together.
- * `compute(step)` feeds object steps through the same kernel.
+ * weights with two exps per entry (its exp is within 2 ulp of Math.exp; a small unreturned mass
+ * is re-summed with Math.exp), summed smallest term first for sorted slices so results do not
+ * depend on the entries' order; A's ids are matched against S's table once, which gives A_t's
+ * masses and KL's alignment without looking S's ids up in A; a last pass over S gives logit
+ * variance, entropy and KL together. Where WebAssembly SIMD is available these loops run in it
+ * (wasmWeights.ts: the same arithmetic in the same order as the JavaScript loops, which run
+ * otherwise, and which name the entry when the WebAssembly pass refuses a slice); the per-slice
+ * tail and normalizer, and everything per position, stay here. `compute(step)` feeds object
+ * steps through the same kernel; `stage` lets a flat trace's slices be read without a copy each.
  */
 export class TokenSignalComputer {
   private readonly opts: TokenSignalOptions;
@@ -181,6 +184,8 @@ export class TokenSignalComputer {
   /** The exp-heavy pass in WebAssembly SIMD where available. */
   private readonly wasm: WasmWeights | null;
   private readonly table = new IdTable(128);
+  /** Whether each slot's last slice was scanned in WebAssembly (its id table is there) or in JavaScript. */
+  private readonly inWasm = [false, false];
   private readonly aTable = new IdTable(32);
   private readonly S = new ModelState();
   private readonly A = new ModelState();
@@ -230,6 +235,29 @@ export class TokenSignalComputer {
 
   get options(): Readonly<TokenSignalOptions> {
     return this.opts;
+  }
+
+  /**
+   * Entries a `stage` call can take per model (0 without WebAssembly: then staging does nothing).
+   */
+  get stageEntries(): number {
+    return this.wasm === null ? 0 : STAGE_ENTRIES;
+  }
+
+  /**
+   * Lets `computeAt` read the slices within entries [sLo, sHi) of S's flat arrays (and [aLo, aHi)
+   * of A's) from one copy made here, instead of copying each position's slice into WebAssembly.
+   * The arrays must not change until `unstage()`. Nothing changes in the results.
+   */
+  stage(s: SliceView, sLo: number, sHi: number, a: SliceView | null, aLo: number, aHi: number): void {
+    const wasm = this.wasm;
+    if (wasm === null) return;
+    wasm.stage(0, s.ids, s.logprobs, sLo, sHi);
+    if (a !== null) wasm.stage(1, a.ids, a.logprobs, aLo, aHi);
+  }
+
+  unstage(): void {
+    this.wasm?.unstage();
   }
 
   /**
@@ -300,9 +328,6 @@ export class TokenSignalComputer {
     const deltaPath = logpSx - logpAx;
 
     // A_t and the coverage masses; each A id is matched in S's table once, which also gives KL.
-    if (this.aOnS.length < K) this.aOnS = new Float64Array(Math.max(K, this.aOnS.length * 2));
-    const aOnS = this.aOnS;
-    aOnS.fill(A.missing, 0, K);
     const kCov = this.opts.kCov;
     const allCov = a.ranks === null && KA <= kCov;
     const firstCov = a.ranks === null && !allCov && A.canonical;
@@ -317,19 +342,31 @@ export class TokenSignalComputer {
       const n = topEntries(a.ids.subarray(a0, a0 + KA), alps.subarray(a0, a0 + KA), a.ranks ? a.ranks.subarray(a0, a0 + KA) : undefined, kCov, this.cov);
       for (let c = 0; c < n; c++) flags[this.cov[c]!] = 1;
     }
-    const table = this.table;
-    const aIds = a.ids;
+    const wasm = this.inWasm[0] && this.inWasm[1] ? this.wasm : null;
     let cA = 0;
     let cS = 0;
     let missing = 0;
-    for (let j = 0; j < KA; j++) {
-      const idx = table.get(aIds[a0 + j]!);
-      const raw = alps[a0 + j]!;
-      if (idx >= 0) aOnS[idx] = raw > floor ? raw : floor;
-      if (allCov || (firstCov ? j < kCov : flags![j] === 1)) {
-        cA += wa[j]!;
-        if (idx >= 0) cS += ws[idx]!;
-        else missing++;
+    // A's ids matched in S's table, in WebAssembly with the sums over S below (the same arithmetic).
+    if (wasm !== null) {
+      wasm.pair(K, KA, allCov ? 0 : firstCov ? 1 : 2, kCov, flags, A.missing, invR, mean, S.vmax, invT, logR, A.logZ - S.logZ);
+      cA = wasm.cA;
+      cS = wasm.cS;
+      missing = wasm.missing;
+    } else {
+      const table = this.table;
+      const aIds = a.ids;
+      if (this.aOnS.length < K) this.aOnS = new Float64Array(Math.max(K, this.aOnS.length * 2));
+      const aOnS = this.aOnS;
+      aOnS.fill(A.missing, 0, K);
+      for (let j = 0; j < KA; j++) {
+        const idx = table.get(aIds[a0 + j]!);
+        const raw = alps[a0 + j]!;
+        if (idx >= 0) aOnS[idx] = raw > floor ? raw : floor;
+        if (allCov || (firstCov ? j < kCov : flags![j] === 1)) {
+          cA += wa[j]!;
+          if (idx >= 0) cS += ws[idx]!;
+          else missing++;
+        }
       }
     }
     let missEst = 0;
@@ -347,19 +384,26 @@ export class TokenSignalComputer {
     // One pass over S: logit variance and entropy over its returned entries renormalized over
     // them (method.md), and the top-K part of KL(p_S^T ‖ p_A^T):
     // Σ_i p_i((v_i − a_i)/T − log Z_S + log Z_A), p_i = w_i / Z_S.
-    const dZ = A.logZ - S.logZ;
     let variance = 0;
     let entropy = 0;
     let kl = 0;
-    const cs = S.c;
-    for (let i = 0; i < K; i++) {
-      const v = cs[i]!;
-      const w = ws[i]!;
-      const p = w * invR;
-      const d = v - mean;
-      variance += p * d * d;
-      entropy -= p * ((v - S.vmax) * invT - logR);
-      kl += w * ((v - aOnS[i]!) * invT + dZ);
+    if (wasm !== null) {
+      variance = wasm.variance;
+      entropy = wasm.entropy;
+      kl = wasm.kl;
+    } else {
+      const dZ = A.logZ - S.logZ;
+      const cs = S.c;
+      const aOnS = this.aOnS;
+      for (let i = 0; i < K; i++) {
+        const v = cs[i]!;
+        const w = ws[i]!;
+        const p = w * invR;
+        const d = v - mean;
+        variance += p * d * d;
+        entropy -= p * ((v - S.vmax) * invT - logR);
+        kl += w * ((v - aOnS[i]!) * invT + dZ);
+      }
     }
     kl /= zS;
     out.entropy = entropy;
@@ -383,15 +427,32 @@ export class TokenSignalComputer {
    * floor into M.c, tracks the largest, the two smallest, the order and the taken token, and
    * indexes the ids (duplicates refused). Then the weights w_i = exp((c_i − vmax)/T) with Σ w,
    * Σ w·c and, for raw log-probs, Σ exp(c_i), summed last entry first (smallest term first for a
-   * sorted slice, so results do not depend on the entries' order): in WebAssembly SIMD where
-   * available (wasmWeights.ts), else with Math.exp. Then the normalizer: the returned part plus,
-   * for raw log-probs, the tail estimate.
+   * sorted slice, so results do not depend on the entries' order). All of it in WebAssembly where
+   * available (wasmWeights.ts; its id table then serves the paired pass), else in JavaScript with
+   * Math.exp; a slice the WebAssembly pass refuses goes through the JavaScript loop, which throws
+   * naming the entry. Then the normalizer (finishSlice).
    */
   private scanAndWeigh(v: SliceView, M: ModelState, slot: 0 | 1, table: IdTable, token: number, which: string, position: number): void {
+    const wasm = this.wasm;
+    if (wasm !== null && wasm.scanWeigh(slot, v.ids, v.logprobs, v.start, v.length, token, this.opts.floorLogprob, this.invT, this.raw)) {
+      M.c = wasm.input(slot);
+      M.w = wasm.weights(slot);
+      M.descending = wasm.descending;
+      M.canonical = wasm.canonical;
+      M.min = wasm.min;
+      M.minAt = wasm.minAt;
+      M.second = wasm.second;
+      M.tokenAt = wasm.tokenAt;
+      this.checkRanks(v, which, position);
+      this.finishSlice(v, M, token, wasm.vmax, wasm.returned, wasm.sumWV, wasm.mass1, which, position);
+      this.inWasm[slot] = true;
+      return;
+    }
+    // Without WebAssembly, or to name the entry it refused: the same pass in JavaScript.
+    this.inWasm[slot] = false;
     const { ids, logprobs, start, length: n } = v;
     const { floorLogprob: floor } = this.opts;
     const invT = this.invT;
-    const wasm = this.wasm;
     table.reset(n);
     if (wasm === null && M.c.length < n) {
       M.c = new Float64Array(Math.max(n, M.c.length * 2));
@@ -429,13 +490,7 @@ export class TokenSignalComputer {
       }
       if (id === token) tokenAt = i;
     }
-    const ranks = v.ranks;
-    if (ranks !== null) {
-      for (let i = 0; i < n; i++) {
-        const r = ranks[start + i]!;
-        if (!(r >= 1)) throw new InvalidLogprobError(`position ${position}: ${which} rank #${i} is ${r}; ranks are 1-based (vLLM's "rank")`);
-      }
-    }
+    this.checkRanks(v, which, position);
     const raw1 = this.raw;
     let returned = 0;
     let sumWV = 0;
@@ -458,14 +513,37 @@ export class TokenSignalComputer {
       }
     }
     M.c = cs;
-    M.vmax = vmax;
-    M.shift = vmax * invT;
     M.descending = descending;
     M.canonical = canonical;
     M.min = min;
     M.minAt = minAt;
     M.second = second;
     M.tokenAt = tokenAt;
+    this.finishSlice(v, M, token, vmax, returned, sumWV, mass1, which, position);
+  }
+
+  /** Refuses ranks that are not 1-based. */
+  private checkRanks(v: SliceView, which: string, position: number): void {
+    const { ranks, start, length: n } = v;
+    if (ranks === null) return;
+    for (let i = 0; i < n; i++) {
+      const r = ranks[start + i]!;
+      if (!(r >= 1)) throw new InvalidLogprobError(`position ${position}: ${which} rank #${i} is ${r}; ranks are 1-based (vLLM's "rank")`);
+    }
+  }
+
+  /**
+   * After the scan and the weights: the normalizer, the returned part plus, for raw log-probs, the
+   * tail estimate (Σp re-summed exactly where the unreturned mass is small or the slice unsorted).
+   */
+  private finishSlice(v: SliceView, M: ModelState, token: number, vmax: number, returned: number, sumWV: number, mass1: number, which: string, position: number): void {
+    const { length: n } = v;
+    const { floorLogprob: floor } = this.opts;
+    const invT = this.invT;
+    const raw1 = this.raw;
+    const cs = M.c;
+    M.vmax = vmax;
+    M.shift = vmax * invT;
     M.returned = returned;
     M.sumWV = sumWV;
     if (!raw1) {
@@ -475,8 +553,8 @@ export class TokenSignalComputer {
       M.missing = floor;
       return;
     }
-    if (!descending) mass1 = this.sortedMass(v);
-    else if (wasm !== null && !(1 - mass1 >= EXACT_MASS_BELOW)) {
+    if (!M.descending) mass1 = this.sortedMass(v);
+    else if (this.wasm !== null && !(1 - mass1 >= EXACT_MASS_BELOW)) {
       // A small unreturned mass 1 − Σp is ill-conditioned: Σp again with Math.exp, as the JavaScript path.
       mass1 = 0;
       for (let i = n - 1; i >= 0; i--) mass1 += Math.exp(cs[i]!);
