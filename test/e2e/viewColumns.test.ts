@@ -99,7 +99,7 @@ describe('promptfoo view shows columns a person can read (real CLI, headless Chr
   it('the header: every default column in a bounded scale, its mean a true percentage; regime and route shares of graded rows', async () => {
     const page = await openEval(evalDefault);
     const header = page.locator('.output-header').first();
-    const shot = join(tmpdir(), 'recoverability-view-header.png');
+    const shot = join(process.env.RECOVERABILITY_SCREENSHOTS ?? tmpdir(), 'recoverability-view-header.png');
     await header.screenshot({ path: shot });
     shots.push(shot);
     const shown = await pills(header.locator('[data-testid="custom-metrics"]'));
@@ -126,7 +126,7 @@ describe('promptfoo view shows columns a person can read (real CLI, headless Chr
     const row = out.results.results.find((r: any) => r.metadata.regime === 'steerable');
     const cell = page.locator('tbody tr').filter({ hasText: row.vars.expression }).first().locator('td').last();
     await cell.scrollIntoViewIfNeeded();
-    const shot = join(tmpdir(), 'recoverability-view-row.png');
+    const shot = join(process.env.RECOVERABILITY_SCREENSHOTS ?? tmpdir(), 'recoverability-view-row.png');
     await cell.screenshot({ path: shot });
     shots.push(shot);
     const shown = await pills(cell.locator('[data-testid="custom-metrics"]'));
@@ -157,7 +157,7 @@ describe('promptfoo view shows columns a person can read (real CLI, headless Chr
     const shown = await pills(header.locator('[data-testid="custom-metrics"]'));
     expect(shown.find(([n]) => n === 'concentration_log10')?.[1]).toBe(mean.toFixed(2)); // no "%"
     for (const [name, value] of shown) expect(value.includes('%'), `${name}: ${value}`).toBe(['share', 'indicator'].includes(columnScale(name)));
-    const shot = join(tmpdir(), 'recoverability-view-header-all.png');
+    const shot = join(process.env.RECOVERABILITY_SCREENSHOTS ?? tmpdir(), 'recoverability-view-header-all.png');
     await header.screenshot({ path: shot });
     shots.push(shot);
     // promptfoo's header "Show more…" opens its metrics dialog, listing every metric by name.

@@ -95,7 +95,7 @@ describe('the standalone HTML report in headless Chromium at 1400 px', () => {
     expect(await page.locator('figure svg').count()).toBe(6); // regimes, routing, 3 distributions, rescue at budget
     expect(await page.locator('figure svg .mark-symbol path, figure svg .mark-symbol').count()).toBeGreaterThan(0);
     expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
-    const shot = join(tmpdir(), 'recoverability-report-1400.png');
+    const shot = join(process.env.RECOVERABILITY_SCREENSHOTS ?? tmpdir(), 'recoverability-report-1400.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot: ${shot}`);
     // Open every sample output, so the full text is in the page's text.
