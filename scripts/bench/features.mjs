@@ -123,9 +123,18 @@ export function featureBenchmarks({ positions = 2_000_000, rounds = 3, log = () 
     lines.push({ bench: 'features', kind, positions: ok[0].positions, rounds: ok.length, ...summary[kind] });
   }
   const ratio = (a, b, k) => (summary[a] && summary[b] ? +(summary[a][k] / summary[b][k]).toFixed(2) : null);
+  // Each round's own ratio too: the contenders of a round ran back to back, so the machine's drift between rounds cancels.
+  const perRound = (a, b) =>
+    Array.from({ length: rounds }, (_, r) => {
+      const x = runs.find((z) => z.round === r + 1 && z.kind === a);
+      const y = runs.find((z) => z.round === r + 1 && z.kind === b);
+      return x?.positions_per_s && y?.positions_per_s ? +(x.positions_per_s / y.positions_per_s).toFixed(2) : null;
+    });
   lines.push({
     bench: 'features-ratios',
     flat_over_numpy64: ratio('ts-flat', 'numpy-float64', 'positions_per_s'),
+    flat_over_numpy64_rounds: perRound('ts-flat', 'numpy-float64'),
+    flat_over_numpy32_rounds: perRound('ts-flat', 'numpy-float32'),
     flat_over_numpy64_cpu: ratio('ts-flat', 'numpy-float64', 'positions_per_cpu_s'),
     flat_over_numpy32: ratio('ts-flat', 'numpy-float32', 'positions_per_s'),
     steps_over_numpy64: ratio('ts-steps', 'numpy-float64', 'positions_per_s'),
