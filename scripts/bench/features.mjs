@@ -3,18 +3,20 @@
 // (scripts/bench/features_numpy.py), on the same pool and position stream (pool.mjs): K = 100
 // specialist + 20 ancestor raw log-probs per position, rollouts of 1000 positions.
 //
-//   node scripts/bench/features.mjs [positions=2000000] [rounds=3]     (build first: npx tsc -p tsconfig.build.json)
+//   node scripts/bench/features.mjs [positions=500000] [rounds=9]     (build first: npx tsc -p tsconfig.build.json)
 //
 // The stream: rollout r (of positions / 1000) is distinct rollout r mod 64, each prebuilt before
 // timing in the contender's own layout (object steps, CSR typed arrays, numpy (64, 1000, K)
 // arrays), as a capture would hand traces over; no gather is timed.
 //
-// Every measurement runs in a fresh process; rounds interleave the contenders so a busy machine
-// slows them alike. Prints one JSON line per run, then one per contender (median over rounds:
-// positions per wall second and per CPU second), the ratios TS/numpy, and a checksum agreement
-// line: all 13 per-rollout summary fields summed over every rollout, TS (object steps and flat
-// arrays) against numpy float64 (1e-9 relative) and against the Part-1 code's pinned sums
-// (1e-12 relative per field).
+// Every measurement runs in a fresh process; rounds interleave the contenders (in turn forwards
+// and backwards), short enough that the machine's speed, which drifts by a third within minutes
+// here, is about the same for a round's runs. Prints one JSON line per run, then one per contender
+// (median over rounds: positions per wall second and per CPU second), the ratios TS/numpy (of the
+// medians, and the median of each round's own ratio, which cancels the drift between rounds), and
+// a checksum agreement line: all 13 per-rollout summary fields summed over every rollout, TS
+// (object steps and flat arrays) against numpy float64 (1e-9 relative) and, from one more run of
+// 2,000,000 positions, against the Part-1 code's pinned sums (1e-12 relative per field).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,16 +107,21 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const agree = (x, y, tol) => Math.abs(x - y) <= tol * Math.max(1, Math.abs(y));
 
 /** Runs the comparison; returns the JSON lines (runs, per-contender medians, ratios, agreement). */
-export function featureBenchmarks({ positions = 2_000_000, rounds = 3, log = () => {} } = {}) {
+export function featureBenchmarks({ positions = 500_000, rounds = 9, log = () => {} } = {}) {
   const kinds = ['ts-steps', 'ts-flat', 'numpy-float64', 'numpy-float32'];
   const runs = [];
   for (let r = 0; r < rounds; r++) {
-    for (const kind of kinds) {
+    for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) {
       log(`features: round ${r + 1}/${rounds} ${kind}…`);
       runs.push({ round: r + 1, ...runChild(kind, positions) });
     }
   }
-  const lines = [...runs];
+  let pinRun = null;
+  if (positions !== 2_000_000) {
+    log('features: the Part-1 pin (ts-steps, 2,000,000 positions)…');
+    pinRun = { round: 'pin', ...runChild('ts-steps', 2_000_000) };
+  }
+  const lines = pinRun ? [...runs, pinRun] : [...runs];
   const summary = {};
   for (const kind of kinds) {
     const ok = runs.filter((x) => x.kind === kind && x.positions_per_s);
@@ -130,9 +137,12 @@ export function featureBenchmarks({ positions = 2_000_000, rounds = 3, log = () 
       const y = runs.find((z) => z.round === r + 1 && z.kind === b);
       return x?.positions_per_s && y?.positions_per_s ? +(x.positions_per_s / y.positions_per_s).toFixed(2) : null;
     });
+  const medianOf = (xs) => (xs.some((x) => x === null) ? null : median(xs));
   lines.push({
     bench: 'features-ratios',
     flat_over_numpy64: ratio('ts-flat', 'numpy-float64', 'positions_per_s'),
+    flat_over_numpy64_paired: medianOf(perRound('ts-flat', 'numpy-float64')),
+    flat_over_numpy32_paired: medianOf(perRound('ts-flat', 'numpy-float32')),
     flat_over_numpy64_rounds: perRound('ts-flat', 'numpy-float64'),
     flat_over_numpy32_rounds: perRound('ts-flat', 'numpy-float32'),
     flat_over_numpy64_cpu: ratio('ts-flat', 'numpy-float64', 'positions_per_cpu_s'),
@@ -156,7 +166,8 @@ export function featureBenchmarks({ positions = 2_000_000, rounds = 3, log = () 
     ts_steps_equals_flat: !!ts && !!fl && FIELDS.every((f) => ts.fields[f] === fl.fields[f]),
     ts_agrees_numpy64_1e9: fieldsAgree(ts, np, 1e-9),
     numpy32_off_by: ts && np32 ? Math.max(...FIELDS.map((f) => Math.abs(np32.fields[f] - ts.fields[f]) / Math.max(1, Math.abs(ts.fields[f])))) : null,
-    ts_matches_part1_pin_1e12: ts && ts.positions === 2_000_000 ? fieldsAgree(ts, { fields: PART1_2M }, 1e-12) : 'only checked at 2,000,000 positions',
+    ts_matches_part1_pin_1e12: fieldsAgree(pinRun ?? ts, { fields: PART1_2M }, 1e-12),
+    pin_positions: (pinRun ?? ts)?.positions ?? null,
   });
   return lines;
 }
@@ -167,7 +178,7 @@ async function main() {
     console.log(JSON.stringify(await measure(args[1], Number(args[2]), args[3])));
     return;
   }
-  const [positions = 2_000_000, rounds = 3] = args.map(Number);
+  const [positions = 500_000, rounds = 9] = args.map(Number);
   for (const l of featureBenchmarks({ positions, rounds, log: (m) => process.stderr.write(m + '\n') })) console.log(JSON.stringify(l));
 }
 

@@ -14,8 +14,8 @@ interface WeightsExports {
        tab: number, mask: number, shift: number, gen: number, invR: number, mean: number, vmax: number, invT: number, logR: number, dZ: number): void;
 }
 
-/** Entries of one slot's flat arrays that `stage` copies in at most (384 KiB a slot). */
-export const STAGE_ENTRIES = 1 << 15;
+/** Entries of one slot's flat arrays that `stage` copies in at most (48 KiB a slot: a block stays in L2). */
+export const STAGE_ENTRIES = 1 << 12;
 
 /** How `pair` picks A_t among the ancestor's entries: 0 all of them, 1 the first k_cov, 2 those flagged. */
 export type CoverageMode = 0 | 1 | 2;
