@@ -71,5 +71,11 @@ describe('flat traces: the same summaries without an object per position', () =>
     expect(bad((t) => ({ ...t, ancestor: { ...t.ancestor!, logprobs: t.ancestor!.logprobs.subarray(1) } }))).toThrow(/ancestor\.logprobs has .* entries but ids has/);
     expect(bad((t) => ({ ...t, specialist: { ...t.specialist, offsets: Int32Array.from([0, 3, 2, t.specialist.ids.length]) } }))).toThrow(/must not decrease/);
     expect(() => new RolloutFeatureAccumulator().pushFlat(ok, 2, 9)).toThrow(/outside the trace's 3 positions/);
+    // Plain arrays where typed arrays belong (JavaScript callers): the field and the fix named.
+    const plain = (x: ArrayLike<number>) => Array.from(x) as unknown as Int32Array & Float64Array;
+    expect(bad((t) => ({ ...t, specialist: { ...t.specialist, logprobs: plain(t.specialist.logprobs) } }))).toThrow(/specialist\.logprobs must be a Float64Array \(a flat trace is typed arrays: Float64Array\.from\(values\) makes one\)/);
+    expect(bad((t) => ({ ...t, ancestor: { ...t.ancestor!, ids: plain(t.ancestor!.ids) } }))).toThrow(/ancestor\.ids must be an Int32Array/);
+    expect(bad((t) => ({ ...t, specialist: { ...t.specialist, ranks: plain(t.specialist.ids) } }))).toThrow(/specialist\.ranks must be an Int32Array/);
+    expect(bad((t) => ({ ...t, specialist: { ...t.specialist, offsets: plain(t.specialist.offsets) } }))).toThrow(/specialist\.offsets must be an Int32Array/);
   });
 });

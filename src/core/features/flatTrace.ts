@@ -35,6 +35,16 @@ function checkSlices(f: FlatSlices, n: number, which: string): void {
   const fail = (msg: string) => {
     throw new InvalidLogprobError(`flat trace: ${which}.${msg}`);
   };
+  // Typed arrays, as declared (a JavaScript caller may pass plain arrays); ranks are optional.
+  const typed = (field: keyof FlatSlices, type: typeof Int32Array | typeof Float64Array, optional = false) => {
+    const v = f[field];
+    if ((optional && v === undefined) || v instanceof type) return;
+    fail(`${field} must be ${type === Int32Array ? 'an' : 'a'} ${type.name} (a flat trace is typed arrays: ${type.name}.from(values) makes one)`);
+  };
+  typed('ids', Int32Array);
+  typed('logprobs', Float64Array);
+  typed('offsets', Int32Array);
+  typed('ranks', Int32Array, true);
   const o = f.offsets;
   if (o.length !== n + 1) fail(`offsets has ${o.length} entries for ${n} positions; it needs n + 1 (one start per position, then the end)`);
   if (f.logprobs.length !== f.ids.length) fail(`logprobs has ${f.logprobs.length} entries but ids has ${f.ids.length}; one log-prob per id`);
