@@ -149,9 +149,12 @@ class ModelState {
   /** log Z_T and the T = 1 log-prob of a token missing from the slice. */
   logZ = 0;
   missing = 0;
-  /** Clamped log-probs c_i = max(lp_i, floor), and w_i = exp((c_i − vmax)/T), per entry (views into the WebAssembly memory on that path). */
-  c: Float64Array = new Float64Array(128);
-  w: Float64Array = new Float64Array(128);
+  /** The JavaScript pass's own arrays for c and w. */
+  jsC = new Float64Array(128);
+  jsW = new Float64Array(128);
+  /** Clamped log-probs c_i = max(lp_i, floor), and w_i = exp((c_i − vmax)/T), per entry: the JavaScript pass's arrays or views into the WebAssembly memory. */
+  c: Float64Array = this.jsC;
+  w: Float64Array = this.jsW;
 }
 
 /**
@@ -444,7 +447,7 @@ export class TokenSignalComputer {
       M.second = wasm.second;
       M.tokenAt = wasm.tokenAt;
       this.checkRanks(v, which, position);
-      this.finishSlice(v, M, token, wasm.vmax, wasm.returned, wasm.sumWV, wasm.mass1, which, position);
+      this.finishSlice(v, M, token, wasm.vmax, wasm.returned, wasm.sumWV, wasm.mass1, true, which, position);
       this.inWasm[slot] = true;
       return;
     }
@@ -454,11 +457,11 @@ export class TokenSignalComputer {
     const { floorLogprob: floor } = this.opts;
     const invT = this.invT;
     table.reset(n);
-    if (wasm === null && M.c.length < n) {
-      M.c = new Float64Array(Math.max(n, M.c.length * 2));
-      M.w = new Float64Array(M.c.length);
+    if (M.jsC.length < n) {
+      M.jsC = new Float64Array(Math.max(n, M.jsC.length * 2));
+      M.jsW = new Float64Array(M.jsC.length);
     }
-    const cs = wasm === null ? M.c : wasm.input(slot);
+    const cs = M.jsC;
     let vmax = -Infinity;
     let descending = true;
     let canonical = true;
@@ -495,31 +498,24 @@ export class TokenSignalComputer {
     let returned = 0;
     let sumWV = 0;
     let mass1 = 0;
-    if (wasm !== null) {
-      wasm.weigh(slot, n, vmax, invT, raw1);
-      M.w = wasm.weights(slot);
-      returned = wasm.returned;
-      sumWV = wasm.sumWV;
-      mass1 = wasm.mass1;
-    } else {
-      const w = M.w;
-      for (let i = n - 1; i >= 0; i--) {
-        const c = cs[i]!;
-        const wi = Math.exp((c - vmax) * invT);
-        w[i] = wi;
-        returned += wi;
-        sumWV += wi * c;
-        if (raw1) mass1 += Math.exp(c);
-      }
+    const w = M.jsW;
+    for (let i = n - 1; i >= 0; i--) {
+      const c = cs[i]!;
+      const wi = Math.exp((c - vmax) * invT);
+      w[i] = wi;
+      returned += wi;
+      sumWV += wi * c;
+      if (raw1) mass1 += Math.exp(c);
     }
     M.c = cs;
+    M.w = w;
     M.descending = descending;
     M.canonical = canonical;
     M.min = min;
     M.minAt = minAt;
     M.second = second;
     M.tokenAt = tokenAt;
-    this.finishSlice(v, M, token, vmax, returned, sumWV, mass1, which, position);
+    this.finishSlice(v, M, token, vmax, returned, sumWV, mass1, false, which, position);
   }
 
   /** Refuses ranks that are not 1-based. */
@@ -534,9 +530,10 @@ export class TokenSignalComputer {
 
   /**
    * After the scan and the weights: the normalizer, the returned part plus, for raw log-probs, the
-   * tail estimate (Σp re-summed exactly where the unreturned mass is small or the slice unsorted).
+   * tail estimate. Σp is re-summed exactly for an unsorted slice, and with Math.exp where the
+   * weights came from the WebAssembly exp (`wasmExp`) and the unreturned mass is small.
    */
-  private finishSlice(v: SliceView, M: ModelState, token: number, vmax: number, returned: number, sumWV: number, mass1: number, which: string, position: number): void {
+  private finishSlice(v: SliceView, M: ModelState, token: number, vmax: number, returned: number, sumWV: number, mass1: number, wasmExp: boolean, which: string, position: number): void {
     const { length: n } = v;
     const { floorLogprob: floor } = this.opts;
     const invT = this.invT;
@@ -554,7 +551,7 @@ export class TokenSignalComputer {
       return;
     }
     if (!M.descending) mass1 = this.sortedMass(v);
-    else if (this.wasm !== null && !(1 - mass1 >= EXACT_MASS_BELOW)) {
+    else if (wasmExp && !(1 - mass1 >= EXACT_MASS_BELOW)) {
       // A small unreturned mass 1 − Σp is ill-conditioned: Σp again with Math.exp, as the JavaScript path.
       mass1 = 0;
       for (let i = n - 1; i >= 0; i--) mass1 += Math.exp(cs[i]!);

@@ -7,7 +7,6 @@ interface WasmApi {
 }
 interface WeightsExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  weigh(src: number, w: number, n: number, vmax: number, invT: number, mass: number): void;
   expArray(src: number, dst: number, n: number): void;
   scanWeigh(ids: number, raw: number, cs: number, w: number, n: number, token: number, floor: number, invT: number, mass: number, tab: number, mask: number, shift: number, gen: number): number;
   pair(sc: number, sw: number, ac: number, aw: number, aIds: number, aOnS: number, flags: number, K: number, KA: number, mode: number, kCov: number, aMissing: number,
@@ -82,22 +81,14 @@ export class WasmWeights {
     if (n > this.capacity) this.layout(n);
   }
 
-  /** Where to write a slot's clamped log-probs. */
+  /** A slot's clamped log-probs after `scanWeigh` (and `exp`'s inputs). */
   input(slot: 0 | 1): Float64Array {
     return this.inputs[slot]!;
   }
 
-  /** A slot's weights after `weigh`. */
+  /** A slot's weights after `scanWeigh`. */
   weights(slot: 0 | 1): Float64Array {
     return this.outputs[slot]!;
-  }
-
-  weigh(slot: 0 | 1, n: number, vmax: number, invT: number, withMass: boolean): void {
-    this.exports.weigh(this.offset(slot, 0), this.offset(slot, 1), n, vmax, invT, withMass ? 1 : 0);
-    const f64 = this.f64;
-    this.returned = f64[0]!;
-    this.sumWV = f64[1]!;
-    this.mass1 = f64[2]!;
   }
 
   /**

@@ -48,7 +48,7 @@
   ;; $expv's body is written out here twice (locals ...W for w, ...U for exp(c)): V8 does not
   ;; inline the call, and the loop runs about 12% faster without it. test/core/wasmKernel.test.ts
   ;; checks both copies give $expv's results bit for bit.
-  (func $weigh (export "weigh") (param $src i32) (param $w i32) (param $n i32) (param $vmax f64) (param $invT f64) (param $mass i32)
+  (func $weigh (param $src i32) (param $w i32) (param $n i32) (param $vmax f64) (param $invT f64) (param $mass i32)
     (local $i i32) (local $c v128) (local $wv v128) (local $uv v128)
     (local $kdW v128) (local $kfW v128) (local $kiW v128) (local $rW v128) (local $r2W v128) (local $r4W v128) (local $q0W v128) (local $q1W v128) (local $q2W v128) (local $yW v128) (local $k1W v128) (local $xcW v128) (local $xW v128)
     (local $kdU v128) (local $kfU v128) (local $kiU v128) (local $rU v128) (local $r2U v128) (local $r4U v128) (local $q0U v128) (local $q1U v128) (local $q2U v128) (local $yU v128) (local $k1U v128) (local $xcU v128) (local $xU v128)
@@ -130,7 +130,7 @@
   ;; order (descending, canonical: ties by id), the smallest raw value, its entry and the next
   ;; smallest, clamps c = max(raw, floor) into $cs and takes vmax = max c, inserts every id into
   ;; the open-addressing table at $tab (status 2 for an id seen twice), finds the taken token's
-  ;; entry; then weighs (as "weigh"). Writes at memory 24: vmax, min, second (f64), minAt,
+  ;; entry; then weighs ($weigh). Writes at memory 24: vmax, min, second (f64), minAt,
   ;; tokenAt, descending, canonical (i32); returns 0, or the status of the first bad entry.
   ;; Table: keys at $tab, values at $tab + 4·size, stamps at $tab + 8·size (size = mask + 1); a
   ;; slot is used when its stamp is $gen; h = (id·0x9e3779b1) >> shift, linear probing.
