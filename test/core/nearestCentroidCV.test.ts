@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classifierTwoSampleTest, seededRandom } from '../../src/core/index.js';
 import { zScores } from '../../src/core/routing/zScore.js';
-import { balancedAccuracyOf, nearestCentroidCV, nearestCentroidPredictions } from '../../src/core/stats/nearestCentroidCV.js';
+import { balancedAccuracyOf, nearestCentroidCV, nearestCentroidPredictions, TwoClassCentroidCV } from '../../src/core/stats/nearestCentroidCV.js';
 
 /**
  * The straightforward k-fold nearest-centroid CV the two-pass version must equal exactly: folds
@@ -88,6 +88,45 @@ describe('nearest-centroid cross-validation (the gate\'s two-sample test runs it
       ),
       { numRuns: 1000, seed: 8 },
     );
+  });
+
+  it('the relabelling counter (dealt once, reused) hits exactly where nearestCentroidPredictions does: any dims (3 written out), folds, ties, infinities and NaN', () => {
+    const odd = fc.oneof(values, fc.constantFrom(Infinity, -Infinity, NaN, 1e308, -1e308));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }).chain((dims) =>
+          fc.tuple(
+            fc.constant(dims),
+            fc.array(fc.array(fc.oneof({ weight: 9, arbitrary: values }, { weight: 1, arbitrary: odd }), { minLength: dims, maxLength: dims }), { minLength: 2, maxLength: 50 }),
+          ),
+        ),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer(),
+        fc.array(fc.integer(), { minLength: 1, maxLength: 4 }),
+        ([dims, X], folds, seed, shuffles) => {
+          // Each relabelling keeps the class sizes: n0 zeros, then permutations of them.
+          const n0 = 1 + (Math.abs(shuffles[0]!) % (X.length - 1));
+          const flat = Float64Array.from(X.flat());
+          const cv = new TwoClassCentroidCV(flat, dims, n0, X.length - n0, folds, seed);
+          const labels = new Int32Array(X.length).fill(1, n0);
+          const random = seededRandom(shuffles[0]!);
+          for (let k = 0; k <= shuffles.length; k++) {
+            const predicted = nearestCentroidPredictions(flat, dims, labels, folds, seed);
+            const expected = [0, 1].map((c) => labels.filter((y, i) => y === c && predicted[i] === c).length);
+            expect(cv.hits(labels)).toEqual(expected);
+            for (let i = labels.length - 1; i > 0; i--) {
+              const j = Math.floor(random.uniform() * (i + 1));
+              [labels[i], labels[j]] = [labels[j]!, labels[i]!];
+            }
+          }
+        },
+      ),
+      { numRuns: 1500, seed: 11 },
+    );
+    const cv = new TwoClassCentroidCV(new Float64Array(6), 2, 1, 2, 2, 1);
+    expect(() => cv.hits(Int32Array.from([0, 0, 1]))).toThrow(/labels must hold 1 zeros and 2 ones/);
+    expect(() => cv.hits(Int32Array.from([0, 1]))).toThrow(/labels must have 3 entries, got 2/);
+    expect(() => new TwoClassCentroidCV(new Float64Array(6), 2, 0, 3, 2, 1)).toThrow(/both classes need rows/);
   });
 
   it('refuses folds that are not a whole number ≥ 1, naming them', () => {

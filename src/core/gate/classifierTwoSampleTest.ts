@@ -1,6 +1,6 @@
 import { type Random, seededRandom } from '../random/seededRandom.js';
 import { zScores } from '../routing/zScore.js';
-import { accuracyOf, balancedAccuracyOf, nearestCentroidPredictions } from '../stats/nearestCentroidCV.js';
+import { accuracyOf, balancedAccuracyOf, nearestCentroidPredictions, TwoClassCentroidCV } from '../stats/nearestCentroidCV.js';
 
 export interface TwoSampleTestResult {
   /** Rows of each sample the test ran on (after thinning, see `totalA` / `totalB`). */
@@ -65,6 +65,7 @@ export function classifierTwoSampleTest(
   const random = seededRandom(seed ^ 0x5bd1e995);
   let atLeast = 0;
   const shuffled = labels.slice();
+  const relabelled = new TwoClassCentroidCV(X, dims, a.length, b.length, folds, seed);
   for (let p = 0; p < permutations; p++) {
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(random.uniform() * (i + 1));
@@ -72,7 +73,9 @@ export function classifierTwoSampleTest(
       shuffled[i] = shuffled[j]!;
       shuffled[j] = t;
     }
-    if (twoClassBalancedAccuracy(nearestCentroidPredictions(X, dims, shuffled, folds, seed), shuffled, a.length, b.length) >= observed - 1e-12) atLeast++;
+    const [hit0, hit1] = relabelled.hits(shuffled);
+    // balancedAccuracyOf for labels 0 and 1: the same number.
+    if ((hit0 / a.length + hit1 / b.length) / 2 >= observed - 1e-12) atLeast++;
   }
   return {
     nA: a.length,
@@ -100,16 +103,4 @@ function uniformSubsample<T>(xs: readonly T[], cap: number, random: Random): rea
     .slice(0, cap)
     .sort((x, y) => x - y)
     .map((i) => xs[i]!);
-}
-
-/** balancedAccuracyOf for labels 0 (`n0` rows) and 1 (`n1` rows): (hits₀/n₀ + hits₁/n₁)/2, the same number. */
-function twoClassBalancedAccuracy(predicted: Float64Array, labels: Int32Array, n0: number, n1: number): number {
-  let hit0 = 0;
-  let hit1 = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (predicted[i] !== labels[i]) continue;
-    if (labels[i] === 0) hit0++;
-    else hit1++;
-  }
-  return (hit0 / n0 + hit1 / n1) / 2;
 }
