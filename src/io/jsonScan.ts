@@ -10,7 +10,7 @@
  * named `name` (at some depth).
  */
 
-import { wasmSkipContainer } from './wasmJsonBuffer.js';
+import { MAX_MEMBERS, type MemberTable, wasmMembers, wasmSkipContainer } from './wasmJsonBuffer.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -208,6 +208,55 @@ export function nextMember(b: Buffer, i: number, end: number): { next: number; c
   throw new JsonSyntaxError('"," or a closing bracket expected', k);
 }
 
+/** The JavaScript path's members table (one, reused like the module's). */
+const jsTable = new Int32Array(4 + 4 * MAX_MEMBERS);
+
+/**
+ * The members of the object whose `{` is at `b[i]`, each key, colon, value and separator read in
+ * turn (strict: a comma must be followed by a key): a table of offsets (see MemberTable), valid
+ * until the next call. Null where the object does not end before `end`, is not JSON where a key,
+ * colon, value or separator belongs, or has more than MAX_MEMBERS members. Over a JsonBuffer
+ * jsonSkip.wat lists them (the same table), else this loop.
+ */
+export function objectMembers(b: Buffer, i: number, end: number): MemberTable | null {
+  const listed = wasmMembers(b, i, end);
+  if (listed !== undefined) return listed;
+  try {
+    let count = 0;
+    let k = skipWs(b, i + 1, end);
+    if (k >= end) return null;
+    if (b[k] !== RBRACE) {
+      for (;;) {
+        if (b[k] !== QUOTE) return null;
+        const keyEnd = skipString(b, k, end);
+        let v = skipWs(b, keyEnd, end);
+        if (v >= end || b[v] !== COLON) return null;
+        v = skipWs(b, v + 1, end);
+        if (v >= end) return null;
+        const valueEnd = skipValue(b, v, end);
+        if (count >= MAX_MEMBERS) return null;
+        jsTable.set([k, keyEnd, v, valueEnd], 4 + 4 * count++);
+        k = skipWs(b, valueEnd, end);
+        if (k >= end) return null;
+        if (b[k] !== COMMA) break;
+        k = skipWs(b, k + 1, end);
+        if (k >= end) return null;
+      }
+      if (b[k] !== RBRACE && b[k] !== RBRACKET) return null;
+    }
+    jsTable[0] = k + 1;
+    return { count, at: jsTable };
+  } catch (err) {
+    if (err instanceof NeedMoreInput || err instanceof JsonSyntaxError) return null;
+    throw err;
+  }
+}
+
+/** The text of the key whose string is at [i, j) (quotes included), as readKey reads it. */
+export function keyAt(b: Buffer, i: number, j: number): string {
+  return keyText(b, i, j);
+}
+
 const needles = new Map<string, Buffer>();
 
 /**
@@ -232,60 +281,3 @@ export function findKey(b: Buffer, name: string, from: number, end: number): { a
   }
 }
 
-const quotedNeedles = new Map<string, Buffer>();
-
-/**
- * The last object key named `name` in [from, end) (any depth), searched backwards from `end`:
- * the offset of its opening quote and where its value starts; null when there is none.
- */
-export function findLastKey(b: Buffer, name: string, from: number, end: number): { at: number; valueAt: number } | null {
-  let needle = quotedNeedles.get(name);
-  if (!needle) quotedNeedles.set(name, (needle = Buffer.from(`"${name}"`, 'utf8')));
-  const view = b.subarray(from, end);
-  for (let i = view.length - needle.length; i >= 0; ) {
-    const hit = view.lastIndexOf(needle, i);
-    if (hit < 0) return null;
-    const at = from + hit;
-    if (isUnescapedQuote(b, at)) {
-      const k = skipWs(b, at + needle.length, end);
-      if (k < end && b[k] === COLON) return { at, valueAt: skipWs(b, k + 1, end) };
-    }
-    i = hit - 1;
-  }
-  return null;
-}
-
-/** Whether the bytes before `at` (white space aside) are `},`: the member at `at` follows an object-valued member. */
-export function followsObjectMember(b: Uint8Array, at: number, start: number): boolean {
-  let k = at - 1;
-  while (k >= start && isWhiteSpace(b[k])) k--;
-  if (k < start || b[k] !== COMMA) return false;
-  k--;
-  while (k >= start && isWhiteSpace(b[k])) k--;
-  return k >= start && b[k] === RBRACE;
-}
-
-/**
- * Whether the member whose key starts at `at` is directly preceded, in the same object, by a
- * member `name` with a string value — `"name": "…",` — checked backwards.
- */
-export function precededByStringMember(b: Buffer, at: number, name: string, start: number): boolean {
-  let k = at - 1;
-  while (k >= start && isWhiteSpace(b[k])) k--;
-  if (b[k] !== COMMA) return false;
-  k--;
-  while (k >= start && isWhiteSpace(b[k])) k--;
-  if (!isUnescapedQuote(b, k, start)) return false;
-  // Back to the value's opening quote.
-  let q = k - 1;
-  while (q >= start && !(b[q] === QUOTE && isUnescapedQuote(b, q, start))) q--;
-  if (q < start) return false;
-  k = q - 1;
-  while (k >= start && isWhiteSpace(b[k])) k--;
-  if (b[k] !== COLON) return false;
-  k--;
-  while (k >= start && isWhiteSpace(b[k])) k--;
-  const needle = `"${name}"`;
-  const keyAt = k - needle.length + 1;
-  return keyAt >= start && b.toString('latin1', keyAt, k + 1) === needle && isUnescapedQuote(b, keyAt, start);
-}

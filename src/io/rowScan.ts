@@ -1,117 +1,102 @@
 import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
-import { findKey, findLastKey, followsObjectMember, nextMember, precededByStringMember, readKey, readString, readValue, skipString, skipValue, skipWs, stringText } from './jsonScan.js';
+import { findKey, keyAt, objectMembers, readString, readValue, skipString, skipValue, stringText } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
- * pretty JSON) without parsing the rollouts: the verdict is found by its key, then the members
- * `promptIdx … testIdx` are read in promptfoo 0.121's order, jumping over the response (whose
- * first member, `output`, is read) to the `score` key that follows it. Every jump is verified by
- * reading the members after it in order; when anything differs from that layout the result is
- * null and the caller parses the whole row instead (slower, same answer). Returns 'no-verdict'
- * when the row carries no gradeRollouts verdict. `lean` leaves out what only the report shows
- * (the provider and the output).
+ * pretty JSON) without parsing the rollouts: the row's members are listed (objectMembers, in
+ * WebAssembly over a read window), the verdict is found by its key inside `gradingResult`, and
+ * only the members the report uses are decoded (the response's `output` the only part of the
+ * response read). Any key order is read; a member named twice counts as the last one, as
+ * JSON.parse takes it. The result is null when the row is not what this reads (not a JSON object
+ * ending at `e`, no verdict in its `gradingResult`, a member of another type than promptfoo
+ * writes): the caller then parses the whole row, which decides (slower, same answer). `lean`
+ * leaves out what only the report shows (the provider and the output).
  */
-export function scanRowParts(b: Buffer, s: number, e: number, lean = false): RowParts | 'no-verdict' | null {
-  const v = findKey(b, ROW_KEY, s, e);
-  if (!v) return 'no-verdict';
-  if (b[v.valueAt] !== 0x7b) return null;
-  const verdictEnd = skipValue(b, v.valueAt, e);
-  const verdict = JSON.parse(b.toString('utf8', v.valueAt, verdictEnd)) as unknown;
-
-  const p = findKey(b, 'promptIdx', verdictEnd, e);
-  if (!p || !precededByStringMember(b, p.at, 'promptId', s)) return null;
-  // The row's `score` follows the response, whose rollouts make up most of the row: it is looked
-  // for backwards from the row's end (past the test case only), then forwards.
-  return readMembers(b, e, p.at, verdict, lean, true) ?? readMembers(b, e, p.at, verdict, lean, false);
-}
-
-/**
- * The members `promptIdx … testIdx` from `at`, jumping over the response to the `score` key found
- * backwards from the row's end or forwards from the response's output. The jump counts only when
- * the members after it, read in order, end exactly at the row's end (a `score` inside a value, a
- * var holding an object shaped like a row, say, does not). Null when the layout differs.
- */
-function readMembers(b: Buffer, e: number, at: number, verdict: unknown, lean: boolean, backwards: boolean): RowParts | null {
-  let promptIdx: number | null = null;
-  let provider = '';
-  let output: string | null = null;
-  let responseAt = -1;
-  let responseEnd = -1;
-  let success: boolean | null = null;
-  let testCase: RowParts['testCase'] = null;
-  let assertText: string | undefined;
-  let testIdx: number | null = null;
-  let valueEnd = at;
-  for (;;) {
-    const member = readKey(b, at, e);
-    if (!member) return null; // the row ended before testIdx: not the layout we know
-    const { key, valueAt } = member;
-    if (key === 'promptIdx') {
-      ({ value: promptIdx, next: valueEnd } = readNumber(b, valueAt, e));
-    } else if (key === 'provider') {
-      if (lean) valueEnd = skipValue(b, valueAt, e);
-      else {
-        const r = readValue(b, valueAt, e);
-        provider = providerName(r.value);
-        valueEnd = r.next;
-      }
-    } else if (key === 'response') {
-      if (b[valueAt] !== 0x7b) return null;
-      responseAt = valueAt;
-      const first = readKey(b, valueAt + 1, e);
-      let from = valueAt + 1;
-      if (!lean && first?.key === 'output' && b[first.valueAt] === 0x22) {
-        const outEnd = skipString(b, first.valueAt, e);
-        output = stringText(b, first.valueAt, outEnd).slice(0, SAMPLE_CHARS);
-        from = outEnd;
-      }
-      const score = backwards ? findLastKey(b, 'score', from, e) : findKey(b, 'score', from, e);
-      if (!score || (backwards && !followsObjectMember(b, score.at, from))) return null;
-      responseEnd = score.at;
-      at = score.at;
-      continue;
-    } else if (key === 'success') {
-      const r = readValue(b, valueAt, e);
-      success = typeof r.value === 'boolean' ? r.value : null;
-      valueEnd = r.next;
-    } else if (key === 'testCase') {
-      if (b[valueAt] !== 0x7b) return null;
-      const r = readTestCase(b, valueAt, e);
-      testCase = r.testCase;
-      assertText = r.assertText;
-      valueEnd = r.next;
-    } else if (key === 'testIdx') {
-      ({ value: testIdx, next: valueEnd } = readNumber(b, valueAt, e));
-    } else if (key === 'score' || key === 'promptId') {
-      valueEnd = skipValue(b, valueAt, e);
-    } else {
-      return null; // tokenUsage, vars, metadata… before testIdx: another layout
+export function scanRowParts(b: Buffer, s: number, e: number, lean = false): RowParts | null {
+  if (b[s] !== 0x7b) return null;
+  const row = objectMembers(b, s, e);
+  if (row === null || row.at[0] !== e) return null;
+  let grading = -1;
+  let promptIdx = -1;
+  let provider = -1;
+  let response = -1;
+  let success = -1;
+  let testCase = -1;
+  let testIdx = -1;
+  const { count, at } = row;
+  for (let k = 4; k < 4 + 4 * count; k += 4) {
+    switch (keyAt(b, at[k]!, at[k + 1]!)) {
+      case 'gradingResult':
+        grading = k;
+        break;
+      case 'promptIdx':
+        promptIdx = k;
+        break;
+      case 'provider':
+        provider = k;
+        break;
+      case 'response':
+        response = k;
+        break;
+      case 'success':
+        success = k;
+        break;
+      case 'testCase':
+        testCase = k;
+        break;
+      case 'testIdx':
+        testIdx = k;
+        break;
     }
-    if (testIdx !== null) break;
-    const sep = nextMember(b, valueEnd, e);
-    if (sep.next < 0) return null;
-    at = sep.next;
   }
+  if (grading < 0 || promptIdx < 0 || response < 0 || testCase < 0 || testIdx < 0) return null;
+  // The table is overwritten by the next listing: the spans first.
+  const span = (k: number): [number, number] => [at[k + 2]!, at[k + 3]!];
+  const [gradingAt, gradingEnd] = span(grading);
+  const [responseAt, responseEnd] = span(response);
+  const [testCaseAt, testCaseEnd] = span(testCase);
+  const promptIdxValue = readNumber(b, ...span(promptIdx));
+  const testIdxValue = readNumber(b, ...span(testIdx));
+  const successSpan = success < 0 ? null : span(success);
+  const providerSpan = provider < 0 || lean ? null : span(provider);
   // Indices that are not whole numbers ≥ 0: the whole-row reading decides what they become.
-  if (!isIndex(promptIdx) || !isIndex(testIdx) || responseAt < 0 || testCase === null) return null;
-  // The members after testIdx must close the row itself.
-  let sep = nextMember(b, valueEnd, e);
-  while (sep.next >= 0) {
-    const m = readKey(b, sep.next, e);
-    if (!m) return null;
-    sep = nextMember(b, skipValue(b, m.valueAt, e), e);
+  if (!isIndex(promptIdxValue) || !isIndex(testIdxValue)) return null;
+  if (b[responseAt] !== 0x7b || b[testCaseAt] !== 0x7b || b[gradingAt] !== 0x7b) return null;
+
+  const v = findKey(b, ROW_KEY, gradingAt, gradingEnd);
+  if (!v || b[v.valueAt] !== 0x7b) return null;
+  const verdict = JSON.parse(b.toString('utf8', v.valueAt, skipValue(b, v.valueAt, gradingEnd))) as unknown;
+
+  let successValue: boolean | null = null;
+  if (successSpan) {
+    const value = readValue(b, successSpan[0], e).value; // to the row's end: a scalar needs the byte after it
+    successValue = typeof value === 'boolean' ? value : null;
   }
-  if (sep.closeAt !== e - 1) return null;
-  const vars = testCase.vars && typeof testCase.vars === 'object' ? testCase.vars : null;
+  const providerValue = providerSpan ? providerName(readValue(b, providerSpan[0], e).value) : '';
+  let output: string | null = null;
+  if (!lean) {
+    const r = objectMembers(b, responseAt, responseEnd);
+    if (r === null) return null;
+    for (let k = 4; k < 4 + 4 * r.count; k += 4) {
+      if (keyAt(b, r.at[k]!, r.at[k + 1]!) !== 'output') continue;
+      // A string output is sampled; another type is left to the whole-row reading.
+      if (b[r.at[k + 2]!] !== 0x22) return null;
+      output = stringText(b, r.at[k + 2]!, r.at[k + 3]!).slice(0, SAMPLE_CHARS);
+    }
+  }
+  const tc = readTestCase(b, testCaseAt, testCaseEnd);
+  if (tc === null) return null;
+  const { testCase: testCaseValue, assertText } = tc;
+  const vars = testCaseValue.vars && typeof testCaseValue.vars === 'object' ? testCaseValue.vars : null;
   return {
-    testIdx,
-    promptIdx,
-    testCase,
+    testIdx: testIdxValue,
+    promptIdx: promptIdxValue,
+    testCase: testCaseValue,
     vars,
-    provider,
-    success,
+    provider: providerValue,
+    success: successValue,
     output,
     verdict,
     ...(assertText !== undefined ? { assertText } : {}),
@@ -122,23 +107,25 @@ function readMembers(b: Buffer, e: number, at: number, verdict: unknown, lean: b
 
 /**
  * A test case's members, parsed, except its assertions, which are kept as raw JSON text: every
- * row of a suite usually shares them, and their canonical form is cached by that text.
+ * row of a suite usually shares them, and their canonical form is cached by that text. Null when
+ * the members cannot be listed.
  */
-function readTestCase(b: Buffer, at: number, e: number): { testCase: NonNullable<RowParts['testCase']>; assertText: string | undefined; next: number } {
+function readTestCase(b: Buffer, at: number, e: number): { testCase: NonNullable<RowParts['testCase']>; assertText: string | undefined } | null {
+  const members = objectMembers(b, at, e);
+  if (members === null) return null;
   const testCase: Record<string, unknown> = {};
   let assertText: string | undefined;
-  let i = at + 1;
-  for (;;) {
-    const member = readKey(b, i, e);
-    if (!member) return { testCase, assertText, next: skipWs(b, i, e) + 1 };
-    const end = skipValue(b, member.valueAt, e);
-    if (member.key === 'assert') assertText = assertsText(b, member.valueAt, end);
-    else if (member.key === 'vars') testCase.vars = JSON.parse(b.toString('utf8', member.valueAt, end));
-    else if (member.key === 'description') testCase.description = readValue(b, member.valueAt, end).value;
-    const sep = nextMember(b, end, e);
-    if (sep.next < 0) return { testCase, assertText, next: sep.closeAt + 1 };
-    i = sep.next;
+  const found: [string, number, number][] = [];
+  for (let k = 4; k < 4 + 4 * members.count; k += 4) {
+    const key = keyAt(b, members.at[k]!, members.at[k + 1]!);
+    if (key === 'assert' || key === 'vars' || key === 'description') found.push([key, members.at[k + 2]!, members.at[k + 3]!]);
   }
+  for (const [key, i, j] of found) {
+    if (key === 'assert') assertText = assertsText(b, i, j);
+    else if (key === 'vars') testCase.vars = JSON.parse(b.toString('utf8', i, j));
+    else testCase.description = readValue(b, i, e).value;
+  }
+  return { testCase, assertText };
 }
 
 /** The last assertions' bytes and text: the rows of a suite usually share them (defaultTest). */
@@ -184,10 +171,10 @@ function scanRowKey(b: Buffer, from: number, to: number): string | null {
   return readString(b, k.valueAt, to);
 }
 
-function readNumber(b: Buffer, i: number, e: number): { value: number | null; next: number } {
-  const next = skipValue(b, i, e);
-  const n = Number(b.toString('latin1', i, next));
-  return { value: Number.isFinite(n) ? n : null, next };
+/** The number at [i, j), or null when it is not a finite number. */
+function readNumber(b: Buffer, i: number, j: number): number | null {
+  const n = b[i] === 0x2d || (b[i]! >= 0x30 && b[i]! <= 0x39) ? Number(b.toString('latin1', i, j)) : NaN;
+  return Number.isFinite(n) ? n : null;
 }
 
 const isIndex = (n: number | null): n is number => n !== null && Number.isInteger(n) && n >= 0;

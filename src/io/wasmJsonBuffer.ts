@@ -8,11 +8,16 @@ interface WasmApi {
 interface SkipExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   skipContainer(i: number, end: number, depth: number): number;
+  members(i: number, end: number, out: number, max: number, base: number): number;
 }
 
 const PAGE = 65536;
 /** Readable bytes kept after a buffer's end: the SIMD scan loads 16 bytes at a time. */
 const SLACK = 16;
+/** Members an object may have for `wasmMembers` to list them (more: it answers null). */
+export const MAX_MEMBERS = 255;
+/** The members table at the start of the module's memory (the object's end, then 4 offsets a member); the bytes follow it. */
+const TABLE_BYTES = 16 + 16 * MAX_MEMBERS;
 
 /** jsonSkip.wat, compiled once per thread; null where WebAssembly SIMD is not available. */
 const compiled: object | null = (() => {
@@ -43,6 +48,39 @@ export function wasmSkipContainer(b: Uint8Array, i: number, end: number, depth: 
   // −1 (0xffffffff) is never an offset here: the slack keeps every real one under byteLength.
   const j = owner.skipContainer(o + i, stop, depth) >>> 0;
   return j === 0xffffffff ? -1 : j - o;
+}
+
+/** The members of one object: `count` of them, member k's offsets at `at[4k + 4 …]`, the object's end at `at[0]`. */
+export interface MemberTable {
+  count: number;
+  /**
+   * Offsets in the bytes: `at[0]` just after the object's `}`; for member k, `at[4 + 4k]` its
+   * key's opening quote, `at[5 + 4k]` just after the key's closing quote, `at[6 + 4k]` its value's
+   * first byte, `at[7 + 4k]` just after the value. Valid until the next call.
+   */
+  at: Int32Array;
+}
+
+/** Each instance's view of its members table (renewed when its memory grows). */
+const tables = new WeakMap<SkipExports, Int32Array>();
+
+/**
+ * The members of the object whose `{` is at `b[i]`, listed by jsonSkip.wat when `b` lies in a
+ * JsonBuffer's memory (as jsonScan's objectMembers lists them); null where the object does not
+ * end before `end`, is not JSON where a key, colon, value or separator belongs, or has more than
+ * MAX_MEMBERS members; undefined for any other bytes.
+ */
+export function wasmMembers(b: Uint8Array, i: number, end: number): MemberTable | null | undefined {
+  const owner = owners.get(b.buffer);
+  if (owner === undefined) return undefined;
+  const o = b.byteOffset;
+  const stop = o + Math.min(end, b.length);
+  if (stop + SLACK > b.buffer.byteLength || o < TABLE_BYTES) return undefined;
+  const count = owner.members(o + i, stop, 0, MAX_MEMBERS, o);
+  if (count < 0) return null;
+  let at = tables.get(owner);
+  if (at === undefined || at.buffer !== owner.memory.buffer) tables.set(owner, (at = new Int32Array(owner.memory.buffer, 0, TABLE_BYTES / 4)));
+  return { count, at };
 }
 
 /**
@@ -78,13 +116,13 @@ export class JsonBuffer {
   /** A view of `bytes` bytes over the instance's memory, grown to hold them and the slack; null when it cannot grow. */
   private view(exports: SkipExports, bytes: number): Buffer | null {
     const memory = exports.memory;
-    const need = Math.ceil((bytes + SLACK) / PAGE) - memory.buffer.byteLength / PAGE;
+    const need = Math.ceil((TABLE_BYTES + bytes + SLACK) / PAGE) - memory.buffer.byteLength / PAGE;
     try {
       if (need > 0) memory.grow(need);
     } catch {
       return null; // past what this runtime lends WebAssembly: an ordinary Buffer instead
     }
     owners.set(memory.buffer, exports);
-    return Buffer.from(memory.buffer, 0, bytes);
+    return Buffer.from(memory.buffer, TABLE_BYTES, bytes);
   }
 }

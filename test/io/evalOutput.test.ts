@@ -49,8 +49,7 @@ describe('reading what promptfoo 0.121 writes', () => {
       const end = start + Buffer.byteLength(line);
       const parts = scanRowParts(buf, start, end);
       expect(parts, 'the fast path reads promptfoo 0.121 rows').not.toBeNull();
-      expect(parts).not.toBe('no-verdict');
-      const fast = reportRowFromParts(parts as Exclude<typeof parts, null | 'no-verdict'>, 'x').row;
+      const fast = reportRowFromParts(parts!, 'x').row;
       const whole = classifyResult(JSON.parse(line), 'x');
       expect(whole.kind).toBe('graded');
       expect(fast).toEqual((whole as { row: unknown }).row);
@@ -62,17 +61,47 @@ describe('reading what promptfoo 0.121 writes', () => {
     let fast = 0;
     await readPromptfooRows(json, () => {}, (row) => {
       const parts = scanRowParts(row.buf, row.start, row.end);
-      if (parts !== null && parts !== 'no-verdict') fast++;
+      if (parts !== null) fast++;
     });
     expect(fast).toBe(12);
   });
 
-  it('a row laid out differently (top-level keys reversed) falls back to a whole parse with the same answer', async () => {
+  it('a row laid out differently (top-level keys reversed) is read by the fast reader too, with the same answer', async () => {
     const reverse = (l: string) => JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(l) as object).reverse()));
     const reversed = write('reversed.jsonl', lines().map(reverse).join('\n') + '\n');
     const buf = readFileSync(reversed);
-    expect(scanRowParts(buf, 0, buf.indexOf(0x0a))).toBeNull();
+    const line = buf.subarray(0, buf.indexOf(0x0a)).toString('utf8');
+    const parts = scanRowParts(buf, 0, buf.indexOf(0x0a));
+    expect(parts).not.toBeNull();
+    expect(reportRowFromParts(parts!, 'x').row).toEqual((classifyResult(JSON.parse(line), 'x') as { row: unknown }).row);
     expect((await loadEvalOutput(reversed)).inputs).toEqual((await loadEvalOutput(jsonl)).inputs);
+  });
+
+  it('rows the fast reader does not read (a member of another type, a key named twice, not an object, a verdict outside the grading result) are parsed whole, with the same answer', async () => {
+    type Row = Record<string, any>;
+    const variants: [string, (r: Row) => Row | string][] = [
+      ['output not a string', (r) => ({ ...r, response: { ...r.response, output: { text: r.response.output } } })],
+      ['testIdx as a string', (r) => ({ ...r, testIdx: String(r.testIdx) })],
+      ['promptIdx negative', (r) => ({ ...r, promptIdx: -1 })],
+      ['testCase null', (r) => ({ ...r, testCase: null })],
+      ['no gradingResult', (r) => { const { gradingResult: _, ...rest } = r; return rest; }],
+      // The same key twice: JSON.parse (and so the reader) takes the last.
+      ['testIdx twice', (r) => JSON.stringify(r).replace(/,"testIdx":(\d+)/, ',"testIdx":777,"testIdx":$1')],
+      ['success twice', (r) => JSON.stringify(r).replace(/"success":(true|false)/, '"success":null,"success":$1')],
+      ['white space everywhere', (r) => JSON.stringify(r, null, '\t').replace(/\n/g, ' ')],
+    ];
+    for (const [name, change] of variants) {
+      const rows = lines().map((l) => {
+        const v = change(JSON.parse(l) as Row);
+        return typeof v === 'string' ? v : JSON.stringify(v);
+      });
+      const path = write(`variant-${name.replace(/\W+/g, '-')}.jsonl`, rows.join('\n') + '\n');
+      const expected = rows.map((l) => classifyResult(JSON.parse(l), 'x'));
+      const got = await loadEvalOutput(path).catch((e: Error) => e);
+      const graded = expected.filter((c) => c.kind === 'graded').map((c) => (c as { row: unknown }).row);
+      if (graded.length === 0) expect(got, name).toBeInstanceOf(InputError);
+      else expect((got as Awaited<ReturnType<typeof loadEvalOutput>>).inputs, name).toEqual(graded);
+    }
   });
 
   it('a test with a var named `score` (the key the reader jumps to after the response) is read the same as by a whole parse', async () => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileJsonSkip } from '../../scripts/build-wasm.mjs';
-import { NeedMoreInput, skipValue } from '../../src/io/jsonScan.js';
+import { NeedMoreInput, objectMembers, skipValue } from '../../src/io/jsonScan.js';
 import { JSON_SKIP_WASM_BASE64 } from '../../src/io/jsonSkipWasm.js';
-import { JsonBuffer, wasmSkipContainer } from '../../src/io/wasmJsonBuffer.js';
+import { JsonBuffer, MAX_MEMBERS, wasmMembers, wasmSkipContainer } from '../../src/io/wasmJsonBuffer.js';
 
 /** Strings that make container skipping hard: quotes, backslashes (runs of them), brackets, non-ASCII, 16-byte boundaries. */
 const tricky = fc.oneof(
@@ -39,7 +39,7 @@ describe('jsonSkip.wat: skipValue over a JsonBuffer, 16 bytes at a time', () => 
 
   it('ends every container where JSON.parse ends it, at any offset, compact or pretty, with garbage after its end', () => {
     fc.assert(
-      fc.property(container, fc.boolean(), fc.nat(31), (v, pretty, at) => {
+      fc.property(container, fc.boolean(), fc.nat(130), (v, pretty, at) => {
         const text = JSON.stringify(v, null, pretty ? 2 : undefined);
         const { buf, end } = inWasm(text, at);
         expect(skipValue(buf, at, end)).toBe(end);
@@ -52,6 +52,47 @@ describe('jsonSkip.wat: skipValue over a JsonBuffer, 16 bytes at a time', () => 
       }),
       { numRuns: 3000, seed: 5 },
     );
+  });
+
+  it('backslash runs, escaped quotes and brackets in strings at every position around the 64-byte steps', () => {
+    for (let pad = 0; pad < 140; pad++) {
+      for (const tail of ['\\', '\\\\', '\\"', '\\\\\\"', '"}', ']"', '\\\\"]']) {
+        // The string holds `pad` letters then the tail's characters (escaped by JSON.stringify).
+        const text = JSON.stringify({ a: 'x'.repeat(pad) + tail + '{['.repeat(pad % 3), b: [1, { c: tail }] });
+        for (const at of [0, 1, 63]) {
+          const { buf, end } = inWasm(text, at);
+          expect(wasmSkipContainer(buf, at, end, 0), `pad ${pad}, tail ${tail}, at ${at}`).toBe(end);
+          expect(wasmSkipContainer(buf, at, end - 1, 0)).toBe(-1);
+        }
+      }
+    }
+  });
+
+  it('lists an object\'s members exactly as the JavaScript loop does (offsets, the object\'s end), and refuses what it refuses', () => {
+    const object = fc.dictionary(tricky, fc.oneof(container, tricky, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(true), fc.constant(null)), { maxKeys: 8 });
+    const table = (t: ReturnType<typeof objectMembers>) => (t === null ? null : [t.count, t.at[0], ...t.at.slice(4, 4 + 4 * t.count)]);
+    fc.assert(
+      fc.property(object, fc.constantFrom(undefined, 1, 2, '\t'), fc.nat(130), fc.option(fc.nat(400)), (v, indent, at, cutAt) => {
+        const text = JSON.stringify(v, null, indent);
+        const { buf, end } = inWasm(text, at);
+        const plain = Buffer.concat([Buffer.alloc(at), Buffer.from(text), Buffer.from('"}]\\"]}')]);
+        const cut = cutAt === null ? end : Math.min(end, at + cutAt);
+        const listed = wasmMembers(buf, at, cut);
+        expect(listed).not.toBeUndefined();
+        expect(table(listed!)).toEqual(table(objectMembers(plain, at, cut)));
+        if (cut === end) {
+          expect(listed!.count).toBe(Object.keys(v).length);
+          expect(listed!.at[0]).toBe(end);
+        }
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+    // Not JSON where a key, colon, value or separator belongs; more than MAX_MEMBERS members.
+    for (const bad of ['{"a" 1}', '{"a":1,}', '{a:1}', '{"a":1 "b":2}', '{"a":}', '{"a":1,"b"', '{' + Array.from({ length: MAX_MEMBERS + 1 }, (_, k) => `"k${k}":${k}`).join(',') + '}']) {
+      const { buf, end } = inWasm(bad, 2);
+      expect(wasmMembers(buf, 2, end), bad.slice(0, 20)).toBeNull();
+      expect(objectMembers(Buffer.from(bad), 0, bad.length), bad.slice(0, 20)).toBeNull();
+    }
   });
 
   it('a container cut by the end of the window asks for more input, wherever the cut falls, as the JavaScript loop does', () => {
