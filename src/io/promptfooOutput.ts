@@ -32,6 +32,13 @@ export type OnFormat = (info: { format: 'json' | 'jsonl'; evalId: string | null 
 const CHUNK = 8 << 20;
 
 /**
+ * Read windows' memory left by finished reads, by size: a thread reading a large output in
+ * ranges takes one range after another, and a fresh window would map and fault in its 8 MiB
+ * (and instantiate its module) again for each.
+ */
+const spareStores = new Map<number, JsonBuffer[]>();
+
+/**
  * A growable read window over a file range: `buf[0, len)` holds the bytes from file offset
  * `offset` on (in WebAssembly memory where it can be, so skipValue steps over containers with SIMD).
  */
@@ -48,10 +55,18 @@ class Window {
     private readonly end = Infinity,
     chunkBytes = CHUNK,
   ) {
-    this.store = new JsonBuffer(chunkBytes);
+    this.store = spareStores.get(chunkBytes)?.pop() ?? new JsonBuffer(chunkBytes);
     this.buf = this.store.buf;
     this.offset = start;
     this.position = start;
+  }
+
+  /** Hands the window's memory to the next window of this size in this thread (a buffer grown past it is dropped). */
+  release(chunkBytes: number): void {
+    if (this.store.buf.length !== chunkBytes) return;
+    const spare = spareStores.get(chunkBytes) ?? [];
+    if (spare.length < 2) spare.push(this.store);
+    spareStores.set(chunkBytes, spare);
   }
 
   /** Drops the bytes before `keepFrom`, reads more; returns how far positions moved left. Sets `eof` at the range's end. */
@@ -93,7 +108,12 @@ export async function readPromptfooRows(
   if (format === 'json') {
     const handle = await open(path, 'r');
     try {
-      if ((await jsonRows(new Window(handle, 0, Infinity, chunkBytes), onFormat, onRow)) === 'jsonl') format = 'jsonl';
+      const window = new Window(handle, 0, Infinity, chunkBytes);
+      try {
+        if ((await jsonRows(window, onFormat, onRow)) === 'jsonl') format = 'jsonl';
+      } finally {
+        window.release(chunkBytes);
+      }
     } finally {
       await handle.close();
     }
@@ -102,7 +122,12 @@ export async function readPromptfooRows(
     onFormat({ format: 'jsonl', evalId: null });
     const handle = await open(path, 'r');
     try {
-      await jsonlRows(new Window(handle, range?.start ?? 0, range?.end ?? Infinity, chunkBytes), onRow);
+      const window = new Window(handle, range?.start ?? 0, range?.end ?? Infinity, chunkBytes);
+      try {
+        await jsonlRows(window, onRow);
+      } finally {
+        window.release(chunkBytes);
+      }
     } finally {
       await handle.close();
     }
