@@ -11,8 +11,9 @@
   (memory (export "memory") 1)
 
   ;; From `i`, outside any string, `depth` brackets deep in a container: the offset just after
-  ;; the `}` or `]` that closes it, or -1 when `end` comes first (the container is cut by the end
-  ;; of the window). From a container's opening bracket, `depth` is 0.
+  ;; the `}` or `]` that closes it, -1 when `end` comes first (the container is cut by the end
+  ;; of the window), -2 where a backslash stands outside strings (not JSON: skipValue's
+  ;; JavaScript loop steps over it instead). From a container's opening bracket, `depth` is 0.
   ;;
   ;; 64 bytes a step, finding strings as simdjson does: bit masks of the step's backslashes,
   ;; quotes and brackets; the escaped bytes from the backslash runs (an odd run escapes the byte
@@ -23,10 +24,10 @@
   (func $skipContainerAt (export "skipContainer") (param $i i32) (param $end i32) (param $depth i32) (result i32)
     (local $bs i64) (local $q i64) (local $open i64) (local $close i64) (local $valid i64)
     (local $escapedNext i64) (local $inside i64) (local $code i64) (local $escaped i64) (local $strings i64)
-    (local $m i64) (local $bit i64) (local $left i32) (local $v v128) (local $lower v128)
+    (local $m i64) (local $bit i64) (local $left i32) (local $v v128) (local $lower v128) (local $raw i64)
     (loop $step
+      (if (i32.ge_u (local.get $i) (local.get $end)) (then (return (i32.const -1))))
       (local.set $left (i32.sub (local.get $end) (local.get $i)))
-      (if (i32.le_s (local.get $left) (i32.const 0)) (then (return (i32.const -1))))
       ;; The step's bytes before `end` (what lies past it is masked off).
       (local.set $valid
         (if (result i64) (i32.ge_u (local.get $left) (i32.const 64))
@@ -59,6 +60,7 @@
       (local.set $open (i64.or (local.get $open) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $lower) (i8x16.splat (i32.const 0x7b))))) (i64.const 48))))
       (local.set $close (i64.or (local.get $close) (i64.shl (i64.extend_i32_u (i8x16.bitmask (i8x16.eq (local.get $lower) (i8x16.splat (i32.const 0x7d))))) (i64.const 48))))
       (local.set $bs (i64.and (local.get $bs) (local.get $valid)))
+      (local.set $raw (local.get $bs))
       (local.set $q (i64.and (local.get $q) (local.get $valid)))
       (local.set $open (i64.and (local.get $open) (local.get $valid)))
       (local.set $close (i64.and (local.get $close) (local.get $valid)))
@@ -83,6 +85,10 @@
       (local.set $strings (i64.xor (local.get $strings) (i64.shl (local.get $strings) (i64.const 32))))
       (local.set $strings (i64.xor (local.get $strings) (local.get $inside)))
       (local.set $inside (i64.shr_s (local.get $strings) (i64.const 63)))
+      ;; A backslash outside every string (never in JSON): skipValue's loop takes it as an
+      ;; ordinary byte, the masks above as an escape. The caller's loop decides instead.
+      (if (i64.ne (i64.and (local.get $raw) (i64.xor (local.get $strings) (i64.const -1))) (i64.const 0))
+        (then (return (i32.const -2))))
       (local.set $open (i64.and (local.get $open) (i64.xor (local.get $strings) (i64.const -1))))
       (local.set $close (i64.and (local.get $close) (i64.xor (local.get $strings) (i64.const -1))))
       (if (i64.ge_u (i64.popcnt (local.get $close)) (i64.extend_i32_u (local.get $depth)))
@@ -149,7 +155,8 @@
   ;; 16k (the key's opening quote, just after its closing quote, the value's first byte, just
   ;; after the value; each minus `base`), and at `out` just after the object's `}` (minus `base`).
   ;; Returns how many there are; -1 when `end` comes first, -2 when the text is not JSON where a
-  ;; key, colon, value or separator belongs, -3 when there are more than `max`.
+  ;; key, colon, value or separator belongs, -3 when there are more than `max`, -4 when
+  ;; skipContainer leaves a value to the JavaScript loop (a backslash outside strings).
   (func (export "members") (param $i i32) (param $end i32) (param $out i32) (param $max i32) (param $base i32) (result i32)
     (local $n i32) (local $c i32) (local $key i32) (local $keyEnd i32) (local $value i32) (local $at i32)
     (local.set $i (call $skipWs (i32.add (local.get $i) (i32.const 1)) (local.get $end)))
@@ -163,7 +170,7 @@
       (if (i32.ne (i32.load8_u (local.get $i)) (i32.const 0x22)) (then (return (i32.const -2))))
       (local.set $key (local.get $i))
       (local.set $i (call $afterString (i32.add (local.get $i) (i32.const 1)) (local.get $end)))
-      (if (i32.lt_s (local.get $i) (i32.const 0)) (then (return (i32.const -1))))
+      (if (i32.eq (local.get $i) (i32.const -1)) (then (return (i32.const -1))))
       (local.set $keyEnd (local.get $i))
       (local.set $i (call $skipWs (local.get $i) (local.get $end)))
       (if (i32.ge_u (local.get $i) (local.get $end)) (then (return (i32.const -1))))
@@ -192,7 +199,8 @@
                   (local.set $i (i32.add (local.get $i) (i32.const 1)))
                   (br $scalar)))
               (if (i32.eq (local.get $i) (local.get $value)) (then (return (i32.const -2))))))))
-      (if (i32.lt_s (local.get $i) (i32.const 0)) (then (return (i32.const -1))))
+      (if (i32.eq (local.get $i) (i32.const -1)) (then (return (i32.const -1))))
+      (if (i32.eq (local.get $i) (i32.const -2)) (then (return (i32.const -4))))
       (if (i32.ge_u (local.get $n) (local.get $max)) (then (return (i32.const -3))))
       (local.set $at (i32.add (local.get $out) (i32.add (i32.const 16) (i32.shl (local.get $n) (i32.const 4)))))
       (i32.store (local.get $at) (i32.sub (local.get $key) (local.get $base)))

@@ -12,8 +12,8 @@ interface SkipExports {
 }
 
 const PAGE = 65536;
-/** Readable bytes kept after a buffer's end: the SIMD scan loads 16 bytes at a time. */
-const SLACK = 16;
+/** Readable bytes kept after a buffer's end: skipContainer loads 64 bytes at a time. */
+const SLACK = 64;
 /** Members an object may have for `wasmMembers` to list them (more: it answers null). */
 export const MAX_MEMBERS = 255;
 /** The members table at the start of the module's memory (the object's end, then 4 offsets a member); the bytes follow it. */
@@ -36,7 +36,8 @@ const owners = new WeakMap<ArrayBufferLike, SkipExports>();
  * The rest of a container stepped over by jsonSkip.wat, when `b` lies in a JsonBuffer's memory:
  * from `b[i]`, outside any string and `depth` brackets deep (0 at the container's opening
  * bracket), the offset just after the bracket that closes it, or -1 when `end` comes first.
- * Undefined for any other bytes (skipValue then steps over them in JavaScript, to the same offset).
+ * Undefined for any other bytes, and where a backslash stands outside strings (not JSON, read
+ * differently by the module's string masks): skipValue then steps over them in JavaScript.
  */
 export function wasmSkipContainer(b: Uint8Array, i: number, end: number, depth: number): number | undefined {
   const owner = owners.get(b.buffer);
@@ -47,6 +48,7 @@ export function wasmSkipContainer(b: Uint8Array, i: number, end: number, depth: 
   // The module's offsets are unsigned 32-bit: read as such (a window past 2 GiB has offsets ≥ 2^31).
   // −1 (0xffffffff) is never an offset here: the slack keeps every real one under byteLength.
   const j = owner.skipContainer(o + i, stop, depth) >>> 0;
+  if (j === 0xfffffffe) return undefined; // a backslash outside strings: the JavaScript loop decides
   return j === 0xffffffff ? -1 : j - o;
 }
 
@@ -68,7 +70,8 @@ const tables = new WeakMap<SkipExports, Int32Array>();
  * The members of the object whose `{` is at `b[i]`, listed by jsonSkip.wat when `b` lies in a
  * JsonBuffer's memory (as jsonScan's objectMembers lists them); null where the object does not
  * end before `end`, is not JSON where a key, colon, value or separator belongs, or has more than
- * MAX_MEMBERS members; undefined for any other bytes.
+ * MAX_MEMBERS members; undefined for any other bytes, and where a backslash stands outside
+ * strings (objectMembers then lists them in JavaScript).
  */
 export function wasmMembers(b: Uint8Array, i: number, end: number): MemberTable | null | undefined {
   const owner = owners.get(b.buffer);
@@ -77,6 +80,7 @@ export function wasmMembers(b: Uint8Array, i: number, end: number): MemberTable 
   const stop = o + Math.min(end, b.length);
   if (stop + SLACK > b.buffer.byteLength || o < TABLE_BYTES) return undefined;
   const count = owner.members(o + i, stop, 0, MAX_MEMBERS, o);
+  if (count === -4) return undefined; // a backslash outside strings: the JavaScript loop decides
   if (count < 0) return null;
   let at = tables.get(owner);
   if (at === undefined || at.buffer !== owner.memory.buffer) tables.set(owner, (at = new Int32Array(owner.memory.buffer, 0, TABLE_BYTES / 4)));

@@ -95,6 +95,41 @@ describe('jsonSkip.wat: skipValue over a JsonBuffer, 16 bytes at a time', () => 
     }
   });
 
+  it('a container ending at the very end of a window, wherever that falls in the module\'s pages (64-byte loads past it stay in memory)', () => {
+    for (let bytes = 65536 - 4096 - 160; bytes < 65536 - 4096 + 40; bytes++) {
+      const store = new JsonBuffer(bytes);
+      const text = JSON.stringify({ a: 'x'.repeat(bytes - 200), b: [1, 2, { c: '\\"' }] });
+      const at = bytes - Buffer.byteLength(text);
+      store.buf.write(text, at);
+      expect(skipValue(store.buf, at, bytes), `window of ${bytes} bytes`).toBe(bytes);
+      expect(wasmMembers(store.buf, at, bytes)?.count).toBe(2);
+    }
+  });
+
+  it('a backslash outside strings (not JSON) is read as the JavaScript loop reads it, with or without the module', () => {
+    const cases = ['{"a":[\\"],"b":1}', '[' + ' '.repeat(100) + '\\"],"x"]', '{"k":[' + '1,'.repeat(40) + '\\\\"x"]}', '{"a":{"b":\\}}'];
+    const pieces = ['a', '"', '\\', '{', '}', '[', ']', ',', ':', ' ', '1'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 200 }), fc.nat(70), (parts, at) => {
+        cases.push('{"a":' + parts.join('') + '}');
+        const text = cases.at(-1)!;
+        const { buf, end } = inWasm(text, at);
+        const plain = Buffer.concat([Buffer.alloc(at), Buffer.from(text), Buffer.from('"}]\\"]}')]);
+        const js = (f: () => number) => {
+          try {
+            return f();
+          } catch (err) {
+            return (err as Error).name;
+          }
+        };
+        expect(js(() => skipValue(buf, at, end))).toBe(js(() => skipValue(plain, at, end)));
+        const table = (t: ReturnType<typeof objectMembers>) => (t === null ? null : [t.count, t.at[0], ...t.at.slice(4, 4 + 4 * t.count)]);
+        expect(table(objectMembers(buf, at, end))).toEqual(table(objectMembers(plain, at, end)));
+      }),
+      { numRuns: 3000, seed: 13 },
+    );
+  });
+
   it('a container cut by the end of the window asks for more input, wherever the cut falls, as the JavaScript loop does', () => {
     const text = JSON.stringify({ s: `${'x'.repeat(45)}\\"${'y'.repeat(30)}"\\\\`, t: ['é→', { u: '}]' }], long: 'z'.repeat(300) });
     const { buf, end } = inWasm(text, 3);
