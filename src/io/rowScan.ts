@@ -1,17 +1,19 @@
 import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
-import { findKey, keyAt, objectMembers, readString, readValue, skipString, skipValue, stringText } from './jsonScan.js';
+import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
+import { keyAt, objectMembers, readValue, skipValue, skipWs, stringText } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
  * pretty JSON) without parsing the rollouts: the row's members are listed (objectMembers, in
- * WebAssembly over a read window), the verdict is found by its key inside `gradingResult`, and
- * only the members the report uses are decoded (the response's `output` the only part of the
- * response read). Any key order is read; a member named twice counts as the last one, as
- * JSON.parse takes it. The result is null when the row is not what this reads (not a JSON object
- * ending at `e`, no verdict in its `gradingResult`, a member of another type than promptfoo
- * writes): the caller then parses the whole row, which decides (slower, same answer). `lean`
+ * WebAssembly over a read window), the verdict, vars and rollouts are taken where the whole-row
+ * reading (classifyResult) takes them, and only the members the report uses are decoded (of the
+ * response, its `output`). Any key order is read; a member named twice counts as the last one,
+ * as JSON.parse takes it. The result is null when the row is not what this reads (not a JSON
+ * object ending at `e`, no verdict, a member of another type than promptfoo writes): the caller
+ * then parses the whole row, which decides (slower, same answer). What is stepped over is not
+ * validated: a row that is not JSON there is read, where JSON.parse would refuse it. `lean`
  * leaves out what only the report shows (the provider and the output).
  */
 export function scanRowParts(b: Buffer, s: number, e: number, lean = false): RowParts | null {
@@ -25,6 +27,8 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   let success = -1;
   let testCase = -1;
   let testIdx = -1;
+  let rowVars = -1;
+  let rowMetadata = -1;
   const { count, at } = row;
   for (let k = 4; k < 4 + 4 * count; k += 4) {
     switch (keyAt(b, at[k]!, at[k + 1]!)) {
@@ -49,6 +53,12 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
       case 'testIdx':
         testIdx = k;
         break;
+      case 'vars':
+        rowVars = k;
+        break;
+      case 'metadata':
+        rowMetadata = k;
+        break;
     }
   }
   if (grading < 0 || promptIdx < 0 || response < 0 || testCase < 0 || testIdx < 0) return null;
@@ -60,14 +70,16 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   const promptIdxValue = readNumber(b, ...span(promptIdx));
   const testIdxValue = readNumber(b, ...span(testIdx));
   const successSpan = success < 0 ? null : span(success);
+  const rowVarsSpan = rowVars < 0 ? null : span(rowVars);
+  const rowMetadataSpan = rowMetadata < 0 ? null : span(rowMetadata);
   const providerSpan = provider < 0 || lean ? null : span(provider);
   // Indices that are not whole numbers ≥ 0: the whole-row reading decides what they become.
   if (!isIndex(promptIdxValue) || !isIndex(testIdxValue)) return null;
   if (b[responseAt] !== 0x7b || b[testCaseAt] !== 0x7b || b[gradingAt] !== 0x7b) return null;
 
-  const v = findKey(b, ROW_KEY, gradingAt, gradingEnd);
-  if (!v || b[v.valueAt] !== 0x7b) return null;
-  const verdict = JSON.parse(b.toString('utf8', v.valueAt, skipValue(b, v.valueAt, gradingEnd))) as unknown;
+  const v = verdictSpan(b, gradingAt, gradingEnd);
+  if (v === null || b[v[0]] !== 0x7b) return null;
+  const verdict = JSON.parse(b.toString('utf8', v[0], v[1])) as unknown;
 
   let successValue: boolean | null = null;
   if (successSpan) {
@@ -89,7 +101,9 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   const tc = readTestCase(b, testCaseAt, testCaseEnd);
   if (tc === null) return null;
   const { testCase: testCaseValue, assertText } = tc;
-  const vars = testCaseValue.vars && typeof testCaseValue.vars === 'object' ? testCaseValue.vars : null;
+  // The row's own vars, as the whole-row reading takes them (its test's vars come first where it uses both).
+  const rowVarsValue = rowVarsSpan && (testCaseValue.vars === undefined || testCaseValue.vars === null) ? (JSON.parse(b.toString('utf8', rowVarsSpan[0], rowVarsSpan[1])) as unknown) : null;
+  const vars = testCaseValue.vars && typeof testCaseValue.vars === 'object' ? testCaseValue.vars : rowVarsValue && typeof rowVarsValue === 'object' ? (rowVarsValue as Record<string, unknown>) : null;
   return {
     testIdx: testIdxValue,
     promptIdx: promptIdxValue,
@@ -100,8 +114,8 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
     output,
     verdict,
     ...(assertText !== undefined ? { assertText } : {}),
-    answers: () => scanAnswers(b, responseAt, responseEnd),
-    rowKey: () => scanRowKey(b, responseAt, responseEnd),
+    answers: () => scanAnswers(b, rolloutMetadata(b, [responseAt, responseEnd], rowMetadataSpan)),
+    rowKey: () => scanRowKey(b, rolloutMetadata(b, [responseAt, responseEnd], rowMetadataSpan)),
   };
 }
 
@@ -139,36 +153,82 @@ function assertsText(b: Buffer, i: number, j: number): string {
   return lastAsserts.text;
 }
 
+type Span = [number, number];
+
 /**
- * Every rollout's `answer` in the response's rollout metadata, in order: the values of the
- * `"answer"` keys after `"rollouts"` (a rollout has exactly one; nothing else in the provider's
- * metadata has that key). Null when there is no rollout list.
+ * Of the object at `b[at]` (listed up to `end`), the value of the last member named each of
+ * `keys` (as JSON.parse keeps it), and where the object ends. Null when `b[at]` starts no object
+ * or its members cannot be listed.
  */
-function scanAnswers(b: Buffer, from: number, to: number): (string | null)[] | null {
-  const rollouts = findKey(b, 'rollouts', from, to);
-  if (!rollouts) return null;
-  const answers: (string | null)[] = [];
-  let i = rollouts.valueAt;
-  for (;;) {
-    const a = findKey(b, 'answer', i, to);
-    if (!a) return answers;
-    if (b[a.valueAt] === 0x22) {
-      const end = skipString(b, a.valueAt, to);
-      answers.push(stringText(b, a.valueAt, end));
-      i = end;
-    } else {
-      const r = readValue(b, a.valueAt, to);
-      answers.push(typeof r.value === 'string' ? r.value : null);
-      i = r.next;
-    }
+function membersNamed(b: Buffer, at: number, end: number, ...keys: string[]): { end: number; values: (Span | null)[] } | null {
+  if (b[at] !== 0x7b) return null;
+  const members = objectMembers(b, at, end);
+  if (members === null) return null;
+  const values: (Span | null)[] = keys.map(() => null);
+  for (let k = 4; k < 4 + 4 * members.count; k += 4) {
+    const which = keys.indexOf(keyAt(b, members.at[k]!, members.at[k + 1]!));
+    if (which >= 0) values[which] = [members.at[k + 2]!, members.at[k + 3]!];
   }
+  return { end: members.at[0]!, values };
 }
 
-/** The RolloutProvider's `row_key` in the response's metadata (a string), or null. */
-function scanRowKey(b: Buffer, from: number, to: number): string | null {
-  const k = findKey(b, 'row_key', from, to);
-  if (!k || b[k.valueAt] !== 0x22) return null;
-  return readString(b, k.valueAt, to);
+/** The value of the object at `span`'s last member named `key`, or null when `span` is no object or has none. */
+function memberSpan(b: Buffer, span: Span | null, key: string): Span | null {
+  return span === null ? null : (membersNamed(b, span[0], span[1], key)?.values[0] ?? null);
+}
+
+const isNullAt = (b: Buffer, s: Span | null) => s === null || (s[1] - s[0] === 4 && b.toString('latin1', s[0], s[1]) === 'null');
+
+/**
+ * Where the verdict is, as rawVerdict finds it: the grading result's `metadata[ROW_KEY]`, else
+ * each component result's in turn, the first that is not null. Null when there is none, or when
+ * `componentResults` is not a list as promptfoo writes it (the whole-row reading decides).
+ */
+function verdictSpan(b: Buffer, gradingAt: number, gradingEnd: number): Span | null {
+  const grading = membersNamed(b, gradingAt, gradingEnd, 'metadata', 'componentResults');
+  if (grading === null) return null;
+  const [metadata, components] = grading.values;
+  const own = memberSpan(b, metadata!, ROW_KEY);
+  if (!isNullAt(b, own)) return own;
+  if (!components || b[components[0]] !== 0x5b) return null;
+  const [, listEnd] = components;
+  for (let i = skipWs(b, components[0] + 1, listEnd); b[i] !== 0x5d; ) {
+    // A component that is no object has no metadata (as `c?.metadata` reads it).
+    const component = b[i] === 0x7b ? membersNamed(b, i, listEnd, 'metadata') : null;
+    if (b[i] === 0x7b && component === null) return null;
+    const v = memberSpan(b, component?.values[0] ?? null, ROW_KEY);
+    if (!isNullAt(b, v)) return v;
+    i = skipWs(b, component ? component.end : skipValue(b, i, listEnd), listEnd);
+    if (b[i] === 0x2c) i = skipWs(b, i + 1, listEnd);
+    else if (b[i] !== 0x5d) return null;
+  }
+  return null;
+}
+
+/**
+ * The RolloutProvider's metadata, where the whole-row reading takes it: the response's
+ * `metadata[METADATA_KEY]`, else the row's (when the response's is absent or null).
+ */
+function rolloutMetadata(b: Buffer, response: Span, rowMetadata: Span | null): Span | null {
+  const own = memberSpan(b, memberSpan(b, response, 'metadata'), METADATA_KEY);
+  return isNullAt(b, own) ? memberSpan(b, rowMetadata, METADATA_KEY) : own;
+}
+
+/** Every rollout's `answer` (null where it is not a string) in the rollout metadata's `rollouts` list, in order; null when there is no such list. */
+function scanAnswers(b: Buffer, meta: Span | null): (string | null)[] | null {
+  const rollouts = memberSpan(b, meta, 'rollouts');
+  if (rollouts === null || b[rollouts[0]] !== 0x5b) return null;
+  const list = JSON.parse(b.toString('utf8', rollouts[0], rollouts[1])) as unknown[];
+  return list.map((x) => {
+    const answer = x && typeof x === 'object' ? (x as { answer?: unknown }).answer : undefined;
+    return typeof answer === 'string' ? answer : null;
+  });
+}
+
+/** The RolloutProvider's `row_key` in its metadata (a string), or null. */
+function scanRowKey(b: Buffer, meta: Span | null): string | null {
+  const k = memberSpan(b, meta, 'row_key');
+  return k === null || b[k[0]] !== 0x22 ? null : stringText(b, k[0], k[1]);
 }
 
 /** The number at [i, j), or null when it is not a finite number. */

@@ -77,7 +77,7 @@ describe('reading what promptfoo 0.121 writes', () => {
     expect((await loadEvalOutput(reversed)).inputs).toEqual((await loadEvalOutput(jsonl)).inputs);
   });
 
-  it('rows the fast reader does not read (a member of another type, a key named twice, not an object, a verdict outside the grading result) are parsed whole, with the same answer', async () => {
+  it('rows written otherwise than promptfoo 0.121 writes them are read as a whole parse reads them (types, keys named twice, where the verdict, vars and rollouts are)', async () => {
     type Row = Record<string, any>;
     const variants: [string, (r: Row) => Row | string][] = [
       ['output not a string', (r) => ({ ...r, response: { ...r.response, output: { text: r.response.output } } })],
@@ -89,6 +89,28 @@ describe('reading what promptfoo 0.121 writes', () => {
       ['testIdx twice', (r) => JSON.stringify(r).replace(/,"testIdx":(\d+)/, ',"testIdx":777,"testIdx":$1')],
       ['success twice', (r) => JSON.stringify(r).replace(/"success":(true|false)/, '"success":null,"success":$1')],
       ['white space everywhere', (r) => JSON.stringify(r, null, '\t').replace(/\n/g, ' ')],
+      // The verdict where rawVerdict looks: the grading result's own metadata first (even after
+      // the components), a null one skipped, one nested deeper is none.
+      ['verdict in the grading result\'s metadata, after the components', (r) => {
+        const v = r.gradingResult.componentResults[0].metadata.recoverability_row;
+        return { ...r, gradingResult: { ...r.gradingResult, metadata: { recoverability_row: { ...v, n_passed: 0, passed: v.passed?.map(() => false) } } } };
+      }],
+      ['a null verdict in the grading result\'s metadata', (r) => ({ ...r, gradingResult: { metadata: { recoverability_row: null }, ...r.gradingResult } })],
+      ['the verdict nested deeper than a component\'s metadata', (r) => {
+        const g = structuredClone(r.gradingResult);
+        g.componentResults[0].metadata = { inner: { recoverability_row: g.componentResults[0].metadata.recoverability_row } };
+        return { ...r, gradingResult: g };
+      }],
+      // The row's own vars when its test case has none.
+      ['a test case without vars', (r) => { const { vars: _, ...testCase } = r.testCase; return { ...r, testCase, vars: { ...r.vars, extra: 1 } }; }],
+      // An older verdict without the slim fields: the answers come from the rollouts list only
+      // (the ancestor's rollouts after it have answers too).
+      ['an older verdict, ancestor rollouts after the rollouts', (r) => {
+        const g = structuredClone(r.gradingResult);
+        for (const c of [g, ...g.componentResults]) if (c.metadata?.recoverability_row) (delete c.metadata.recoverability_row.answer_entropy, delete c.metadata.recoverability_row.wrong_mode_share);
+        const meta = r.response.metadata.recoverability;
+        return { ...r, gradingResult: g, response: { ...r.response, metadata: { ...r.response.metadata, recoverability: { ...meta, ancestor_rollouts: [{ answer: 'zzz' }, { answer: 'zzz' }] } } } };
+      }],
     ];
     for (const [name, change] of variants) {
       const rows = lines().map((l) => {
