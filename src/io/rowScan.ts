@@ -88,16 +88,23 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   }
   const providerValue = providerSpan ? providerName(readValue(b, providerSpan[0], e).value) : '';
   let output: string | null = null;
+  /** The response's `metadata` (undefined until the response is listed: the lean reading does not). */
+  let responseMetadata: Span | null | undefined;
   if (!lean) {
-    const r = objectMembers(b, responseAt, responseEnd);
+    const r = membersNamed(b, responseAt, responseEnd, 'output', 'metadata');
     if (r === null) return null;
-    for (let k = 4; k < 4 + 4 * r.count; k += 4) {
-      if (keyAt(b, r.at[k]!, r.at[k + 1]!) !== 'output') continue;
+    const [o, m] = r.values;
+    if (o) {
       // A string output is sampled; another type is left to the whole-row reading.
-      if (b[r.at[k + 2]!] !== 0x22) return null;
-      output = stringText(b, r.at[k + 2]!, r.at[k + 3]!).slice(0, SAMPLE_CHARS);
+      if (b[o[0]] !== 0x22) return null;
+      output = stringText(b, o[0], o[1]).slice(0, SAMPLE_CHARS);
     }
+    responseMetadata = m;
   }
+  /** The rollout metadata's span, looked up once (by the first of answers and rowKey to ask). */
+  let rollout: Span | null | undefined;
+  const rolloutSpan = () =>
+    rollout !== undefined ? rollout : (rollout = rolloutMetadata(b, responseMetadata !== undefined ? responseMetadata : memberSpan(b, [responseAt, responseEnd], 'metadata'), rowMetadataSpan));
   const tc = readTestCase(b, testCaseAt, testCaseEnd);
   if (tc === null) return null;
   const { testCase: testCaseValue, assertText } = tc;
@@ -114,8 +121,8 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
     output,
     verdict,
     ...(assertText !== undefined ? { assertText } : {}),
-    answers: () => scanAnswers(b, rolloutMetadata(b, [responseAt, responseEnd], rowMetadataSpan)),
-    rowKey: () => scanRowKey(b, rolloutMetadata(b, [responseAt, responseEnd], rowMetadataSpan)),
+    answers: () => scanAnswers(b, rolloutSpan()),
+    rowKey: () => scanRowKey(b, rolloutSpan()),
   };
 }
 
@@ -207,10 +214,11 @@ function verdictSpan(b: Buffer, gradingAt: number, gradingEnd: number): Span | n
 
 /**
  * The RolloutProvider's metadata, where the whole-row reading takes it: the response's
- * `metadata[METADATA_KEY]`, else the row's (when the response's is absent or null).
+ * `metadata[METADATA_KEY]` (`responseMetadata`: the response's `metadata`), else the row's (when
+ * the response's is absent or null).
  */
-function rolloutMetadata(b: Buffer, response: Span, rowMetadata: Span | null): Span | null {
-  const own = memberSpan(b, memberSpan(b, response, 'metadata'), METADATA_KEY);
+function rolloutMetadata(b: Buffer, responseMetadata: Span | null, rowMetadata: Span | null): Span | null {
+  const own = memberSpan(b, responseMetadata, METADATA_KEY);
   return isNullAt(b, own) ? memberSpan(b, rowMetadata, METADATA_KEY) : own;
 }
 

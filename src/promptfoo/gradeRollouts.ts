@@ -136,6 +136,7 @@ async function grade(context: AssertionValueFunctionContext): Promise<GradingRes
     reference: referencePath,
     policy: policyPath,
     rollout_errors: meta.errors.length,
+    row_key: meta.row_key,
   };
   const pass = n > 0 && c / n >= config.threshold;
   const ancestorPassed = ancestorOutcomes ? ancestorOutcomes.filter((o) => o.pass).length : null;

@@ -26,6 +26,8 @@ export const RowRecoverabilitySchema = z.object({
   reference: z.string().nullable(),
   policy: z.string().nullable().default(null),
   rollout_errors: z.number().int().nonnegative(),
+  /** The RolloutProvider's row key (its rollout-cache key), so the report need not read the rollout metadata; absent in verdicts written before it. */
+  row_key: z.string().nullable().optional(),
 });
 export type RowRecoverability = z.infer<typeof RowRecoverabilitySchema>;
 export const ROW_KEY = 'recoverability_row';

@@ -26,8 +26,9 @@ export function rawVerdict(result: any): unknown {
 
 /**
  * What the report reads from a row's verdict. `answer_entropy` and `wrong_mode_share` (over the
- * failed rollouts) are the slim fields a newer assertion stores so the reader need not touch the
- * rollouts; without them they are computed from the rollouts' answers and `passed`.
+ * failed rollouts) and `row_key` are the slim fields a newer assertion stores so the reader need
+ * not touch the rollout metadata; without them they are computed from the rollouts' answers and
+ * `passed`, and the row key read from the metadata.
  */
 export const ReportVerdictSchema = z
   .object({
@@ -49,6 +50,8 @@ export const ReportVerdictSchema = z
     /** Of the row's signals the report reads only the ancestor's pass rate (the others are not checked here). */
     signals: z.object({ ancestor_pass_rate: z.number().min(0).max(1).nullable().optional() }).nullable().optional(),
     ancestor_passed: z.array(z.boolean()).nullable().optional(),
+    /** The RolloutProvider's row key, in verdicts that record it (else it is read from the rollout metadata). */
+    row_key: z.string().nullable().optional(),
   })
   .refine((v) => v.n_passed <= v.n_rollouts, { message: 'n_passed cannot exceed n_rollouts (the output was edited or corrupted: rerun the eval)', path: ['n_passed'] })
   .refine((v) => v.passed === undefined || (v.passed.length === v.n_rollouts && v.passed.filter(Boolean).length === v.n_passed), {
@@ -158,7 +161,7 @@ export function reportRowFromParts(parts: RowParts, where: string, lean = false)
       sample_output: lean || parts.output === null ? '' : parts.output.slice(0, SAMPLE_CHARS),
       ancestor_pass_rate: ancestor,
       estimate,
-      row_key: lean ? null : (parts.rowKey?.() ?? null),
+      row_key: lean ? null : v.row_key !== undefined ? v.row_key : (parts.rowKey?.() ?? null),
     },
   };
 }

@@ -6,7 +6,7 @@ import { InputError } from '../../src/io/inputError.js';
 import { loadEvalOutput, readRange } from '../../src/io/loadEvalOutput.js';
 import { readPromptfooRows } from '../../src/io/promptfooOutput.js';
 import { scanRowParts } from '../../src/io/rowScan.js';
-import { classifyResult, reportRowFromParts } from '../../src/report/reportInputs.js';
+import { classifyResult, rawVerdict, reportRowFromParts } from '../../src/report/reportInputs.js';
 import { testKey } from '../../src/report/testIdentity.js';
 import { assertDistFresh } from '../helpers/distFresh.js';
 import { evalCsvSuite, simProblems } from '../helpers/pluginEval.js';
@@ -55,6 +55,27 @@ describe('reading what promptfoo 0.121 writes', () => {
       expect(fast).toEqual((whole as { row: unknown }).row);
       start = end + 1;
     }
+  });
+
+  it('the row key comes from the verdict, where gradeRollouts records it, else from the rollout metadata (outputs written before it)', () => {
+    const row = JSON.parse(lines()[0]!);
+    const verdict = rawVerdict(row) as Record<string, unknown>;
+    const meta = row.response.metadata.recoverability as Record<string, unknown>;
+    expect(typeof meta.row_key).toBe('string');
+    expect(verdict.row_key, 'gradeRollouts records the row key it graded').toBe(meta.row_key);
+    const read = (r: unknown) => {
+      const text = Buffer.from(JSON.stringify(r));
+      const fast = reportRowFromParts(scanRowParts(text, 0, text.length)!, 'x').row;
+      expect(fast).toEqual((classifyResult(r, 'x') as { row: unknown }).row);
+      return fast.row_key;
+    };
+    verdict.row_key = 'from-verdict';
+    meta.row_key = 'from-metadata';
+    expect(read(row)).toBe('from-verdict');
+    delete verdict.row_key;
+    expect(read(row)).toBe('from-metadata');
+    verdict.row_key = null;
+    expect(read(row)).toBeNull();
   });
 
   it('pretty JSON rows are read by the anchored reader too (white space between keys)', async () => {
