@@ -171,7 +171,7 @@ export function readKey(b: Buffer, i: number, end: number): { key: string; value
 const keyCache = new Map<number, string[]>();
 
 /** The text of the key string at [i, j) (quotes included): plain ASCII keys from a cache, others JSON-decoded. */
-function keyText(b: Buffer, i: number, j: number): string {
+export function keyText(b: Buffer, i: number, j: number): string {
   let h = j - i;
   let plain = h <= 34;
   for (let q = i + 1; q < j - 1; q++) {
@@ -250,11 +250,6 @@ export function objectMembers(b: Buffer, i: number, end: number): MemberTable | 
     if (err instanceof NeedMoreInput || err instanceof JsonSyntaxError) return null;
     throw err;
   }
-}
-
-/** The text of the key whose string is at [i, j) (quotes included), as readKey reads it. */
-export function keyAt(b: Buffer, i: number, j: number): string {
-  return keyText(b, i, j);
 }
 
 const needles = new Map<string, Buffer>();

@@ -2,7 +2,7 @@ import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
 import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
-import { keyAt, objectMembers, readValue, skipValue, skipWs, stringText } from './jsonScan.js';
+import { keyText, objectMembers, readValue, skipValue, skipWs, stringText } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
@@ -31,7 +31,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   let rowMetadata = -1;
   const { count, at } = row;
   for (let k = 4; k < 4 + 4 * count; k += 4) {
-    switch (keyAt(b, at[k]!, at[k + 1]!)) {
+    switch (keyText(b, at[k]!, at[k + 1]!)) {
       case 'gradingResult':
         grading = k;
         break;
@@ -132,21 +132,13 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
  * the members cannot be listed.
  */
 function readTestCase(b: Buffer, at: number, e: number): { testCase: NonNullable<RowParts['testCase']>; assertText: string | undefined } | null {
-  const members = objectMembers(b, at, e);
+  const members = membersNamed(b, at, e, 'assert', 'vars', 'description');
   if (members === null) return null;
+  const [asserts, vars, description] = members.values;
   const testCase: Record<string, unknown> = {};
-  let assertText: string | undefined;
-  const found: [string, number, number][] = [];
-  for (let k = 4; k < 4 + 4 * members.count; k += 4) {
-    const key = keyAt(b, members.at[k]!, members.at[k + 1]!);
-    if (key === 'assert' || key === 'vars' || key === 'description') found.push([key, members.at[k + 2]!, members.at[k + 3]!]);
-  }
-  for (const [key, i, j] of found) {
-    if (key === 'assert') assertText = assertsText(b, i, j);
-    else if (key === 'vars') testCase.vars = JSON.parse(b.toString('utf8', i, j));
-    else testCase.description = readValue(b, i, e).value;
-  }
-  return { testCase, assertText };
+  if (vars) testCase.vars = JSON.parse(b.toString('utf8', vars[0], vars[1]));
+  if (description) testCase.description = readValue(b, description[0], e).value; // to the test's end: a scalar needs the byte after it
+  return { testCase, assertText: asserts ? assertsText(b, asserts[0], asserts[1]) : undefined };
 }
 
 /** The last assertions' bytes and text: the rows of a suite usually share them (defaultTest). */
@@ -173,7 +165,7 @@ function membersNamed(b: Buffer, at: number, end: number, ...keys: string[]): { 
   if (members === null) return null;
   const values: (Span | null)[] = keys.map(() => null);
   for (let k = 4; k < 4 + 4 * members.count; k += 4) {
-    const which = keys.indexOf(keyAt(b, members.at[k]!, members.at[k + 1]!));
+    const which = keys.indexOf(keyText(b, members.at[k]!, members.at[k + 1]!));
     if (which >= 0) values[which] = [members.at[k + 2]!, members.at[k + 3]!];
   }
   return { end: members.at[0]!, values };
@@ -195,7 +187,7 @@ function verdictSpan(b: Buffer, gradingAt: number, gradingEnd: number): Span | n
   const grading = membersNamed(b, gradingAt, gradingEnd, 'metadata', 'componentResults');
   if (grading === null) return null;
   const [metadata, components] = grading.values;
-  const own = memberSpan(b, metadata!, ROW_KEY);
+  const own = memberSpan(b, metadata ?? null, ROW_KEY);
   if (!isNullAt(b, own)) return own;
   if (!components || b[components[0]] !== 0x5b) return null;
   const [, listEnd] = components;

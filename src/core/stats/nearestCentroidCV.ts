@@ -113,7 +113,6 @@ export class TwoClassCentroidCV {
   private readonly foldOfPosition: Int32Array;
   private readonly fold: Int32Array;
   private readonly sums: Float64Array;
-  private readonly counts: Int32Array;
   private readonly trainingCounts: Int32Array;
   private readonly order: Int32Array;
   private readonly seen: Int32Array;
@@ -149,14 +148,15 @@ export class TwoClassCentroidCV {
     for (let p = 0; p < n0 + n1; p++) this.trainingCounts[this.foldOfPosition[p]! * 2 + (p < n0 ? 0 : 1)]!--;
     this.fold = new Int32Array(n0 + n1);
     this.sums = new Float64Array(folds * 2 * dims);
-    this.counts = new Int32Array(folds * 2);
     this.order = new Int32Array(folds * 2);
     this.seen = new Int32Array(folds);
   }
 
   /** Out-of-fold hits per class for `labels` (n0 zeros, n1 ones, in any order): [correct 0s, correct 1s]. */
   hits(labels: Int32Array): [number, number] {
-    const { flat, dims, folds, fold, sums, counts, order, seen } = this;
+    const { flat, dims, folds, fold, sums, order, seen } = this;
+    // How many rows of each class train each fold: the same for every labelling (the deal depends only on the class sizes).
+    const counts = this.trainingCounts;
     const n = this.n0 + this.n1;
     if (labels.length !== n) throw new RangeError(`labels must have ${n} entries, got ${labels.length}`);
     const foldOfPosition = this.foldOfPosition;
@@ -164,9 +164,7 @@ export class TwoClassCentroidCV {
     let q1 = this.n0;
     for (let i = 0; i < n; i++) fold[i] = labels[i] === 0 ? foldOfPosition[q0++]! : foldOfPosition[q1++]!;
     if (q0 !== this.n0) throw new RangeError(`labels must hold ${this.n0} zeros and ${this.n1} ones`);
-    // Per fold f: how many rows of each class train it, and the classes in the order their first
-    // training row appears (ties go to the first).
-    counts.set(this.trainingCounts);
+    // Per fold f: the classes in the order their first training row appears (ties go to the first).
     seen.fill(0);
     for (let f = 0; f < folds; f++) {
       let i = 0;
