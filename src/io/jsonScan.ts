@@ -3,11 +3,8 @@
  * than a JavaScript string can hold without parsing what the report does not need. Positions are
  * byte offsets; `end` bounds every scan. Strings are stepped over with Buffer.indexOf (native),
  * so long model outputs cost little; containers in a JsonBuffer (the readers' window) by
- * jsonSkip.wat, 16 bytes at a time, past their first bytes; everything else byte by byte.
- *
- * A fact the anchored lookups rely on: inside a JSON string every `"` is escaped, so the bytes
- * `"name"` + optional white space + `:` with an unescaped first quote can only be an object key
- * named `name` (at some depth).
+ * jsonSkip.wat, 64 bytes at a time, past their first bytes; everything else byte by byte. An
+ * object's members are listed (objectMembers) rather than searched for by key.
  */
 
 import { MAX_MEMBERS, type MemberTable, wasmMembers, wasmSkipContainer } from './wasmJsonBuffer.js';
@@ -42,14 +39,6 @@ export const isWhiteSpace = (c: number | undefined) => c === 0x20 || c === 0x0a 
 export function skipWs(b: Uint8Array, i: number, end: number): number {
   while (i < end && isWhiteSpace(b[i])) i++;
   return i;
-}
-
-/** True when the quote at `i` is not escaped (preceded by an even number of backslashes). */
-export function isUnescapedQuote(b: Uint8Array, i: number, start = 0): boolean {
-  if (b[i] !== QUOTE) return false;
-  let n = 0;
-  for (let k = i - 1; k >= start && b[k] === BACKSLASH; k--) n++;
-  return (n & 1) === 0;
 }
 
 /** Bytes of a string stepped over in JavaScript before Buffer.indexOf takes over (a native call costs more than a short loop). */
@@ -130,11 +119,6 @@ export function stringText(b: Buffer, i: number, j: number): string {
   // An escape, or a control character (which JSON.parse refuses): JSON.parse decides.
   for (let q = i + 1; q < j - 1; q++) if (b[q] === BACKSLASH || b[q]! < 0x20) return JSON.parse(b.toString('utf8', i, j)) as string;
   return b.toString('utf8', i + 1, j - 1);
-}
-
-/** A string value's text (JSON-decoded). */
-export function readString(b: Buffer, i: number, end: number): string {
-  return stringText(b, i, skipString(b, i, end));
 }
 
 /** Any value, JSON-decoded, and the offset after it (strings and literals without JSON.parse). */
@@ -251,28 +235,3 @@ export function objectMembers(b: Buffer, i: number, end: number): MemberTable | 
     throw err;
   }
 }
-
-const needles = new Map<string, Buffer>();
-
-/**
- * The next object key named `name` at or after `from` (any depth): the offset of its opening quote,
- * and where its value starts; null when there is none before `end`.
- */
-export function findKey(b: Buffer, name: string, from: number, end: number): { at: number; valueAt: number } | null {
-  let needle = needles.get(name);
-  if (!needle) needles.set(name, (needle = Buffer.from(`${name}"`, 'utf8')));
-  // Search for `name"` (a letter is rarer than a quote in JSON, which keeps the search fast) within [from, end) only.
-  const view = b.subarray(from, end);
-  let i = 1;
-  for (;;) {
-    const hit = view.indexOf(needle, i);
-    if (hit < 0) return null;
-    const at = from + hit - 1;
-    if (isUnescapedQuote(b, at)) {
-      const k = skipWs(b, at + 1 + needle.length, end);
-      if (k < end && b[k] === COLON) return { at, valueAt: skipWs(b, k + 1, end) };
-    }
-    i = hit + 1;
-  }
-}
-

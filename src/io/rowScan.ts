@@ -17,62 +17,17 @@ import { keyText, objectMembers, readValue, skipValue, skipWs, stringText } from
  * leaves out what only the report shows (the provider and the output).
  */
 export function scanRowParts(b: Buffer, s: number, e: number, lean = false): RowParts | null {
-  if (b[s] !== 0x7b) return null;
-  const row = objectMembers(b, s, e);
-  if (row === null || row.at[0] !== e) return null;
-  let grading = -1;
-  let promptIdx = -1;
-  let provider = -1;
-  let response = -1;
-  let success = -1;
-  let testCase = -1;
-  let testIdx = -1;
-  let rowVars = -1;
-  let rowMetadata = -1;
-  const { count, at } = row;
-  for (let k = 4; k < 4 + 4 * count; k += 4) {
-    switch (keyText(b, at[k]!, at[k + 1]!)) {
-      case 'gradingResult':
-        grading = k;
-        break;
-      case 'promptIdx':
-        promptIdx = k;
-        break;
-      case 'provider':
-        provider = k;
-        break;
-      case 'response':
-        response = k;
-        break;
-      case 'success':
-        success = k;
-        break;
-      case 'testCase':
-        testCase = k;
-        break;
-      case 'testIdx':
-        testIdx = k;
-        break;
-      case 'vars':
-        rowVars = k;
-        break;
-      case 'metadata':
-        rowMetadata = k;
-        break;
-    }
-  }
-  if (grading < 0 || promptIdx < 0 || response < 0 || testCase < 0 || testIdx < 0) return null;
-  // The table is overwritten by the next listing: the spans first.
-  const span = (k: number): [number, number] => [at[k + 2]!, at[k + 3]!];
-  const [gradingAt, gradingEnd] = span(grading);
-  const [responseAt, responseEnd] = span(response);
-  const [testCaseAt, testCaseEnd] = span(testCase);
-  const promptIdxValue = readNumber(b, ...span(promptIdx));
-  const testIdxValue = readNumber(b, ...span(testIdx));
-  const successSpan = success < 0 ? null : span(success);
-  const rowVarsSpan = rowVars < 0 ? null : span(rowVars);
-  const rowMetadataSpan = rowMetadata < 0 ? null : span(rowMetadata);
-  const providerSpan = provider < 0 || lean ? null : span(provider);
+  const row = membersNamed(b, s, e, 'gradingResult', 'promptIdx', 'provider', 'response', 'success', 'testCase', 'testIdx', 'vars', 'metadata');
+  if (row === null || row.end !== e) return null;
+  const [grading, promptIdx, provider, response, success, testCase, testIdx, rowVarsSpan, rowMetadata] = row.values;
+  if (!grading || !promptIdx || !response || !testCase || !testIdx) return null;
+  const [gradingAt, gradingEnd] = grading;
+  const [responseAt, responseEnd] = response;
+  const [testCaseAt, testCaseEnd] = testCase;
+  const promptIdxValue = readNumber(b, ...promptIdx);
+  const testIdxValue = readNumber(b, ...testIdx);
+  const rowMetadataSpan = rowMetadata ?? null;
+  const providerSpan = lean ? null : (provider ?? null);
   // Indices that are not whole numbers ≥ 0: the whole-row reading decides what they become.
   if (!isIndex(promptIdxValue) || !isIndex(testIdxValue)) return null;
   if (b[responseAt] !== 0x7b || b[testCaseAt] !== 0x7b || b[gradingAt] !== 0x7b) return null;
@@ -82,8 +37,8 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   const verdict = JSON.parse(b.toString('utf8', v[0], v[1])) as unknown;
 
   let successValue: boolean | null = null;
-  if (successSpan) {
-    const value = readValue(b, successSpan[0], e).value; // to the row's end: a scalar needs the byte after it
+  if (success) {
+    const value = readValue(b, success[0], e).value; // to the row's end: a scalar needs the byte after it
     successValue = typeof value === 'boolean' ? value : null;
   }
   const providerValue = providerSpan ? providerName(readValue(b, providerSpan[0], e).value) : '';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findKey, NeedMoreInput, readKey, readValue, skipValue } from '../../src/io/jsonScan.js';
+import { NeedMoreInput, readKey, readValue, skipValue } from '../../src/io/jsonScan.js';
 
 /** JSON values with what makes scanning hard: escapes, quotes, backslashes, non-ASCII text, long strings, nesting. */
 const tricky = fc.oneof(
@@ -61,16 +61,5 @@ describe('byte-level JSON scanning agrees with JSON.parse', () => {
     for (const raw of ['"a\tb" ', '"\u0001" ']) expect(() => readValue(Buffer.from(raw), 0, raw.length), JSON.stringify(raw)).toThrow(SyntaxError);
     const key = Buffer.from('{"a\nb":1}');
     expect(() => readKey(key, 1, key.length)).toThrow(SyntaxError);
-  });
-
-  it('findKey finds the first key named so at any depth, never text inside a string', () => {
-    const text = '{"a":{"score":1},"note":"\\"score\\": 2","score" : 3,"v":{"x":"score"}}';
-    const b = Buffer.from(text);
-    const first = findKey(b, 'score', 0, b.length)!;
-    expect(text.slice(first.valueAt, first.valueAt + 1)).toBe('1');
-    const after = findKey(b, 'score', first.valueAt, b.length)!;
-    expect(text.slice(after.valueAt, after.valueAt + 1)).toBe('3');
-    expect(findKey(b, 'score', after.valueAt, b.length)).toBeNull();
-    expect(findKey(b, 'missing', 0, b.length)).toBeNull();
   });
 });
