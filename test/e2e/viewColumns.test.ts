@@ -88,6 +88,21 @@ async function openEval(id: string): Promise<Page> {
   return page;
 }
 
+/**
+ * A screenshot of `element`, taken again when promptfoo's view re-renders it meanwhile (its table
+ * can re-render after loading: "Element is not attached to the DOM"); the locator finds the new one.
+ */
+async function screenshot(element: Locator, path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await element.screenshot({ path });
+      return;
+    } catch (err) {
+      if (attempt >= 3 || !/not attached to the DOM/.test(String(err))) throw err;
+    }
+  }
+}
+
 /** The pills of a metric container: [name, shown value]. */
 async function pills(container: Locator): Promise<[string, string][]> {
   return container.locator('[data-testid^="metric-"].metric-chip').evaluateAll((chips) =>
@@ -100,7 +115,7 @@ describe('promptfoo view shows columns a person can read (real CLI, headless Chr
     const page = await openEval(evalDefault);
     const header = page.locator('.output-header').first();
     const shot = join(process.env.RECOVERABILITY_SCREENSHOTS ?? tmpdir(), 'recoverability-view-header.png');
-    await header.screenshot({ path: shot });
+    await screenshot(header, shot);
     shots.push(shot);
     const shown = await pills(header.locator('[data-testid="custom-metrics"]'));
     const names = shown.map(([n]) => n);
@@ -127,7 +142,7 @@ describe('promptfoo view shows columns a person can read (real CLI, headless Chr
     const cell = page.locator('tbody tr').filter({ hasText: row.vars.expression }).first().locator('td').last();
     await cell.scrollIntoViewIfNeeded();
     const shot = join(process.env.RECOVERABILITY_SCREENSHOTS ?? tmpdir(), 'recoverability-view-row.png');
-    await cell.screenshot({ path: shot });
+    await screenshot(cell, shot);
     shots.push(shot);
     const shown = await pills(cell.locator('[data-testid="custom-metrics"]'));
     expect(shown.length).toBeLessThanOrEqual(10);
@@ -158,7 +173,7 @@ describe('promptfoo view shows columns a person can read (real CLI, headless Chr
     expect(shown.find(([n]) => n === 'concentration_log10')?.[1]).toBe(mean.toFixed(2)); // no "%"
     for (const [name, value] of shown) expect(value.includes('%'), `${name}: ${value}`).toBe(['share', 'indicator'].includes(columnScale(name)));
     const shot = join(process.env.RECOVERABILITY_SCREENSHOTS ?? tmpdir(), 'recoverability-view-header-all.png');
-    await header.screenshot({ path: shot });
+    await screenshot(header, shot);
     shots.push(shot);
     // promptfoo's header "Show more…" opens its metrics dialog, listing every metric by name.
     await header.locator('[data-testid="toggle-show-more"]').click();
