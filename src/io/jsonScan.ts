@@ -176,6 +176,38 @@ export function keyText(b: Buffer, i: number, j: number): string {
   return key;
 }
 
+/**
+ * Member names looked up by their bytes: a key whose text is one of them byte for byte is that
+ * name with no string made; any other key can only be one of them when it holds an escape, and
+ * only such a key is decoded (keyText). Names must be ASCII without quotes or backslashes.
+ */
+export class KeyNames {
+  private readonly bytes: Uint8Array[];
+
+  constructor(readonly names: readonly string[]) {
+    this.bytes = names.map((n) => {
+      if (!/^[\x20-\x7e]*$/.test(n) || /["\\]/.test(n)) throw new RangeError(`KeyNames: ${JSON.stringify(n)} is not plain ASCII`);
+      return Uint8Array.from(n, (c) => c.charCodeAt(0));
+    });
+  }
+
+  /** Which name the key string at [i, j) (quotes included) is, or -1. */
+  indexAt(b: Buffer, i: number, j: number): number {
+    const from = i + 1;
+    const n = j - 1 - from;
+    const bytes = this.bytes;
+    for (let w = 0; w < bytes.length; w++) {
+      const k = bytes[w]!;
+      if (k.length !== n) continue;
+      let q = 0;
+      while (q < n && b[from + q] === k[q]) q++;
+      if (q === n) return w;
+    }
+    for (let q = from; q < j - 1; q++) if (b[q] === BACKSLASH) return this.names.indexOf(keyText(b, i, j));
+    return -1;
+  }
+}
+
 /** Whether bytes [from, to) are the ASCII text `s`. */
 function sameAscii(b: Buffer, from: number, to: number, s: string): boolean {
   if (s.length !== to - from) return false;

@@ -2,7 +2,7 @@ import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
 import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
-import { keyText, objectMembers, readValue, skipValue, skipWs, stringText } from './jsonScan.js';
+import { KeyNames, objectMembers, readValue, skipValue, skipWs, stringText } from './jsonScan.js';
 
 /**
  * The report's parts of one promptfoo result row, read from its JSON text (compact JSONL or
@@ -17,7 +17,7 @@ import { keyText, objectMembers, readValue, skipValue, skipWs, stringText } from
  * leaves out what only the report shows (the provider and the output).
  */
 export function scanRowParts(b: Buffer, s: number, e: number, lean = false): RowParts | null {
-  const row = membersNamed(b, s, e, 'gradingResult', 'promptIdx', 'provider', 'response', 'success', 'testCase', 'testIdx', 'vars', 'metadata');
+  const row = membersNamed(b, s, e, ROW_MEMBERS);
   if (row === null || row.end !== e) return null;
   const [grading, promptIdx, provider, response, success, testCase, testIdx, rowVarsSpan, rowMetadata] = row.values;
   if (!grading || !promptIdx || !response || !testCase || !testIdx) return null;
@@ -46,7 +46,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   /** The response's `metadata` (undefined until the response is listed: the lean reading does not). */
   let responseMetadata: Span | null | undefined;
   if (!lean) {
-    const r = membersNamed(b, responseAt, responseEnd, 'output', 'metadata');
+    const r = membersNamed(b, responseAt, responseEnd, RESPONSE_MEMBERS);
     if (r === null) return null;
     const [o, m] = r.values;
     if (o) {
@@ -59,7 +59,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   /** The rollout metadata's span, looked up once (by the first of answers and rowKey to ask). */
   let rollout: Span | null | undefined;
   const rolloutSpan = () =>
-    rollout !== undefined ? rollout : (rollout = rolloutMetadata(b, responseMetadata !== undefined ? responseMetadata : memberSpan(b, [responseAt, responseEnd], 'metadata'), rowMetadataSpan));
+    rollout !== undefined ? rollout : (rollout = rolloutMetadata(b, responseMetadata !== undefined ? responseMetadata : memberSpan(b, [responseAt, responseEnd], METADATA), rowMetadataSpan));
   const tc = readTestCase(b, testCaseAt, testCaseEnd);
   if (tc === null) return null;
   const { testCase: testCaseValue, assertText } = tc;
@@ -87,7 +87,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
  * the members cannot be listed.
  */
 function readTestCase(b: Buffer, at: number, e: number): { testCase: NonNullable<RowParts['testCase']>; assertText: string | undefined } | null {
-  const members = membersNamed(b, at, e, 'assert', 'vars', 'description');
+  const members = membersNamed(b, at, e, TEST_CASE_MEMBERS);
   if (members === null) return null;
   const [asserts, vars, description] = members.values;
   const testCase: Record<string, unknown> = {};
@@ -109,26 +109,38 @@ function assertsText(b: Buffer, i: number, j: number): string {
 
 type Span = [number, number];
 
+/** The members each object is read for (membersNamed's `values` come in this order). */
+const ROW_MEMBERS = new KeyNames(['gradingResult', 'promptIdx', 'provider', 'response', 'success', 'testCase', 'testIdx', 'vars', 'metadata']);
+const RESPONSE_MEMBERS = new KeyNames(['output', 'metadata']);
+const TEST_CASE_MEMBERS = new KeyNames(['assert', 'vars', 'description']);
+const GRADING_MEMBERS = new KeyNames(['metadata', 'componentResults']);
+const METADATA = new KeyNames(['metadata']);
+const VERDICT = new KeyNames([ROW_KEY]);
+const ROLLOUT_METADATA = new KeyNames([METADATA_KEY]);
+const ROLLOUTS = new KeyNames(['rollouts']);
+const ROW_KEY_MEMBER = new KeyNames(['row_key']);
+
 /**
- * Of the object at `b[at]` (listed up to `end`), the value of the last member named each of
- * `keys` (as JSON.parse keeps it), and where the object ends. Null when `b[at]` starts no object
+ * Of the object at `b[at]` (listed up to `end`), the value of the last member with each of the
+ * `names` (as JSON.parse keeps it), and where the object ends. Null when `b[at]` starts no object
  * or its members cannot be listed.
  */
-function membersNamed(b: Buffer, at: number, end: number, ...keys: string[]): { end: number; values: (Span | null)[] } | null {
+function membersNamed(b: Buffer, at: number, end: number, names: KeyNames): { end: number; values: (Span | null)[] } | null {
   if (b[at] !== 0x7b) return null;
   const members = objectMembers(b, at, end);
   if (members === null) return null;
-  const values: (Span | null)[] = keys.map(() => null);
+  const values: (Span | null)[] = names.names.map(() => null);
+  const table = members.at;
   for (let k = 4; k < 4 + 4 * members.count; k += 4) {
-    const which = keys.indexOf(keyText(b, members.at[k]!, members.at[k + 1]!));
-    if (which >= 0) values[which] = [members.at[k + 2]!, members.at[k + 3]!];
+    const which = names.indexAt(b, table[k]!, table[k + 1]!);
+    if (which >= 0) values[which] = [table[k + 2]!, table[k + 3]!];
   }
-  return { end: members.at[0]!, values };
+  return { end: table[0]!, values };
 }
 
-/** The value of the object at `span`'s last member named `key`, or null when `span` is no object or has none. */
-function memberSpan(b: Buffer, span: Span | null, key: string): Span | null {
-  return span === null ? null : (membersNamed(b, span[0], span[1], key)?.values[0] ?? null);
+/** The value of the object at `span`'s last member with the (one) name, or null when `span` is no object or has none. */
+function memberSpan(b: Buffer, span: Span | null, name: KeyNames): Span | null {
+  return span === null ? null : (membersNamed(b, span[0], span[1], name)?.values[0] ?? null);
 }
 
 const isNullAt = (b: Buffer, s: Span | null) => s === null || (s[1] - s[0] === 4 && b.toString('latin1', s[0], s[1]) === 'null');
@@ -139,18 +151,18 @@ const isNullAt = (b: Buffer, s: Span | null) => s === null || (s[1] - s[0] === 4
  * `componentResults` is not a list as promptfoo writes it (the whole-row reading decides).
  */
 function verdictSpan(b: Buffer, gradingAt: number, gradingEnd: number): Span | null {
-  const grading = membersNamed(b, gradingAt, gradingEnd, 'metadata', 'componentResults');
+  const grading = membersNamed(b, gradingAt, gradingEnd, GRADING_MEMBERS);
   if (grading === null) return null;
   const [metadata, components] = grading.values;
-  const own = memberSpan(b, metadata ?? null, ROW_KEY);
+  const own = memberSpan(b, metadata ?? null, VERDICT);
   if (!isNullAt(b, own)) return own;
   if (!components || b[components[0]] !== 0x5b) return null;
   const [, listEnd] = components;
   for (let i = skipWs(b, components[0] + 1, listEnd); b[i] !== 0x5d; ) {
     // A component that is no object has no metadata (as `c?.metadata` reads it).
-    const component = b[i] === 0x7b ? membersNamed(b, i, listEnd, 'metadata') : null;
+    const component = b[i] === 0x7b ? membersNamed(b, i, listEnd, METADATA) : null;
     if (b[i] === 0x7b && component === null) return null;
-    const v = memberSpan(b, component?.values[0] ?? null, ROW_KEY);
+    const v = memberSpan(b, component?.values[0] ?? null, VERDICT);
     if (!isNullAt(b, v)) return v;
     i = skipWs(b, component ? component.end : skipValue(b, i, listEnd), listEnd);
     if (b[i] === 0x2c) i = skipWs(b, i + 1, listEnd);
@@ -165,13 +177,13 @@ function verdictSpan(b: Buffer, gradingAt: number, gradingEnd: number): Span | n
  * the response's is absent or null).
  */
 function rolloutMetadata(b: Buffer, responseMetadata: Span | null, rowMetadata: Span | null): Span | null {
-  const own = memberSpan(b, responseMetadata, METADATA_KEY);
-  return isNullAt(b, own) ? memberSpan(b, rowMetadata, METADATA_KEY) : own;
+  const own = memberSpan(b, responseMetadata, ROLLOUT_METADATA);
+  return isNullAt(b, own) ? memberSpan(b, rowMetadata, ROLLOUT_METADATA) : own;
 }
 
 /** Every rollout's `answer` (null where it is not a string) in the rollout metadata's `rollouts` list, in order; null when there is no such list. */
 function scanAnswers(b: Buffer, meta: Span | null): (string | null)[] | null {
-  const rollouts = memberSpan(b, meta, 'rollouts');
+  const rollouts = memberSpan(b, meta, ROLLOUTS);
   if (rollouts === null || b[rollouts[0]] !== 0x5b) return null;
   const list = JSON.parse(b.toString('utf8', rollouts[0], rollouts[1])) as unknown[];
   return list.map((x) => {
@@ -182,7 +194,7 @@ function scanAnswers(b: Buffer, meta: Span | null): (string | null)[] | null {
 
 /** The RolloutProvider's `row_key` in its metadata (a string), or null. */
 function scanRowKey(b: Buffer, meta: Span | null): string | null {
-  const k = memberSpan(b, meta, 'row_key');
+  const k = memberSpan(b, meta, ROW_KEY_MEMBER);
   return k === null || b[k[0]] !== 0x22 ? null : stringText(b, k[0], k[1]);
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NeedMoreInput, readKey, readValue, skipValue } from '../../src/io/jsonScan.js';
+import { KeyNames, NeedMoreInput, readKey, readValue, skipValue } from '../../src/io/jsonScan.js';
 
 /** JSON values with what makes scanning hard: escapes, quotes, backslashes, non-ASCII text, long strings, nesting. */
 const tricky = fc.oneof(
@@ -61,5 +61,29 @@ describe('byte-level JSON scanning agrees with JSON.parse', () => {
     for (const raw of ['"a\tb" ', '"\u0001" ']) expect(() => readValue(Buffer.from(raw), 0, raw.length), JSON.stringify(raw)).toThrow(SyntaxError);
     const key = Buffer.from('{"a\nb":1}');
     expect(() => readKey(key, 1, key.length)).toThrow(SyntaxError);
+  });
+
+  it('KeyNames finds a key by its bytes as decoding it would: plain, escaped (\\u0069, \\/), near misses, non-ASCII', () => {
+    const names = new KeyNames(['testIdx', 'vars', 'metadata', 'recoverability_row', 'a']);
+    /** A JSON spelling of `s`: each character as itself or, at random, as a \u escape. */
+    const spelled = (s: string, escapes: boolean[]) =>
+      `"${[...s].map((c, i) => (escapes[i % escapes.length] ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : JSON.stringify(c).slice(1, -1))).join('')}"`;
+    const key = fc.oneof(
+      fc.constantFrom(...names.names),
+      fc.constantFrom('testIdx2', 'testId', 'Vars', 'metadat', 'b', '', 'recoverability_rowx', 'vars ', 'é', 'va→rs'),
+      tricky,
+    );
+    fc.assert(
+      fc.property(key, fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), (k, escapes) => {
+        const text = spelled(k, escapes);
+        const b = Buffer.from(` ${text} `);
+        expect(names.indexAt(b, 1, 1 + Buffer.byteLength(text))).toBe(names.names.indexOf(JSON.parse(text) as string));
+      }),
+      { numRuns: 3000, seed: 13 },
+    );
+    // An escaped spelling of a name is that name (\u0049 is I); an escaped other key, or a longer one, is not.
+    const b = Buffer.from('"test\\u0049dx""testIdx""\\/a""testIdxx"');
+    expect([names.indexAt(b, 0, 14), names.indexAt(b, 14, 23), names.indexAt(b, 23, 28), names.indexAt(b, 28, 38)]).toEqual([0, 0, -1, -1]);
+    expect(() => new KeyNames(['a"b'])).toThrow(RangeError);
   });
 });
