@@ -146,7 +146,7 @@ describe('the WebAssembly kernel (scan, id table, paired pass, staging)', () => 
   });
 });
 
-describe('the weights pass (weights.wat: $expv written out twice in $weigh)', () => {
+describe('the weights pass (weights.wat: $expv written out twice in $weigh, and in $weighNormal without what a normal result never needs)', () => {
   it('gives exp of (c − vmax)/T and Σ exp(c) bit for bit as $expv does, at any length and temperature', () => {
     const w = wasmWeights!;
     const rnd = lcg(77);
@@ -169,6 +169,37 @@ describe('the weights pass (weights.wat: $expv written out twice in $weigh)', ()
         for (let i = n - 1; i >= 0; i--) mass += expC[i]!;
         expect(mass1).toBe(mass);
         expect(gotVmax).toBe(vmax);
+      }
+    }
+  });
+
+  it('takes $weighNormal only where every exp is normal, with the same bits as $expv on either side of −708', () => {
+    const w = wasmWeights!;
+    const rnd = lcg(91);
+    // The smallest log-prob at, just inside and just outside the bound, for weights (÷T) and for Σ exp(c).
+    for (const lo of [-0.5, -30, -236, -236.1, -700, -707.99, -708, -708.01, -720, -745.1, -760]) {
+      for (const invT of [1 / 0.6, 1, 3]) {
+        for (const n of [1, 2, 3, 20, 101]) {
+          const ids = Int32Array.from({ length: n }, (_, i) => i * 5 + 2);
+          const lps = Float64Array.from({ length: n }, () => lo * rnd());
+          lps[Math.floor(rnd() * n)] = lo;
+          for (const withMass of [true, false]) {
+            expect(w.scanWeigh(0, ids, lps, 0, n, 2, -1000, invT, withMass)).toBe(true);
+            const got = Array.from(w.weights(0).slice(0, n));
+            const { mass1, returned, sumWV } = w;
+            const vmax = Math.max(...lps);
+            const pad = (xs: Float64Array) => (xs.length % 2 === 0 ? xs : Float64Array.from([...xs, 0]));
+            const want = Array.from(w.exp(pad(Float64Array.from(lps, (x) => (x - vmax) * invT))).slice(0, n));
+            const expC = w.exp(pad(lps)).slice(0, n);
+            expect(got, `lo ${lo}, 1/T ${invT}, n ${n}`).toEqual(want);
+            let mass = 0;
+            let total = 0;
+            let weighted = 0;
+            for (let i = n - 1; i >= 0; i--) (mass += expC[i]!), (total += want[i]!), (weighted += want[i]! * lps[i]!);
+            expect([returned, sumWV]).toEqual([total, weighted]);
+            if (withMass) expect(mass1, `lo ${lo}, 1/T ${invT}, n ${n}`).toBe(mass);
+          }
+        }
       }
     }
   });

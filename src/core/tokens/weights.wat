@@ -125,6 +125,82 @@
     (f64.store (i32.const 8) (local.get $sumWV))
     (f64.store (i32.const 16) (local.get $mass1)))
 
+  ;; $weigh for slices whose every exp argument is at least -708 (the caller checks the slice's
+  ;; smallest clamped log-prob): there e^x is normal, so the clamp, the zero below -745.2 and the
+  ;; two-step scaling change nothing (multiplying a normal result by 2^k1, then by 2^(k-k1), is
+  ;; exact) and are left out: the same bits, fewer instructions. test/core/wasmKernel.test.ts
+  ;; checks both give the same sums and weights.
+  (func $weighNormal (param $src i32) (param $w i32) (param $n i32) (param $vmax f64) (param $invT f64) (param $mass i32)
+    (local $i i32) (local $c v128) (local $wv v128) (local $uv v128)
+    (local $kdW v128) (local $kfW v128) (local $kiW v128) (local $rW v128) (local $r2W v128) (local $r4W v128) (local $q0W v128) (local $q1W v128) (local $q2W v128) (local $yW v128) (local $xW v128)
+    (local $kdU v128) (local $kfU v128) (local $kiU v128) (local $rU v128) (local $r2U v128) (local $r4U v128) (local $q0U v128) (local $q1U v128) (local $q2U v128) (local $yU v128) (local $xU v128)
+    (local $returned f64) (local $sumWV f64) (local $mass1 f64) (local $wi f64)
+    (local.set $i (i32.sub (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.lt_s (local.get $i) (i32.const -1)))
+        ;; lanes: entry i (lane 0) and i + 1 (lane 1)
+        (local.set $c (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $xW (f64x2.mul (f64x2.sub (local.get $c) (f64x2.splat (local.get $vmax))) (f64x2.splat (local.get $invT))))
+        (local.set $kdW (f64x2.add (f64x2.mul (local.get $xW) (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0)) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+        (local.set $kfW (f64x2.sub (local.get $kdW) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+        (local.set $kiW (i64x2.sub (local.get $kdW) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+        (local.set $rW (f64x2.sub (f64x2.sub (local.get $xW) (f64x2.mul (local.get $kfW) (v128.const f64x2 0x1.62e42feep-1 0x1.62e42feep-1)))
+        (f64x2.mul (local.get $kfW) (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33))))
+        (local.set $r2W (f64x2.mul (local.get $rW) (local.get $rW)))
+        (local.set $r4W (f64x2.mul (local.get $r2W) (local.get $r2W)))
+        (local.set $q0W (f64x2.add (f64x2.add (v128.const f64x2 1 1) (local.get $rW))
+        (f64x2.mul (local.get $r2W) (f64x2.add (v128.const f64x2 0x1p-1 0x1p-1) (f64x2.mul (local.get $rW) (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3))))))
+        (local.set $q1W (f64x2.add
+        (f64x2.add (v128.const f64x2 0x1.5555555555555p-5 0x1.5555555555555p-5) (f64x2.mul (local.get $rW) (v128.const f64x2 0x1.1111111111111p-7 0x1.1111111111111p-7)))
+        (f64x2.mul (local.get $r2W) (f64x2.add (v128.const f64x2 0x1.6c16c16c16c17p-10 0x1.6c16c16c16c17p-10) (f64x2.mul (local.get $rW) (v128.const f64x2 0x1.a01a01a01a01ap-13 0x1.a01a01a01a01ap-13))))))
+        (local.set $q2W (f64x2.add (f64x2.add
+        (f64x2.add (v128.const f64x2 0x1.a01a01a01a01ap-16 0x1.a01a01a01a01ap-16) (f64x2.mul (local.get $rW) (v128.const f64x2 0x1.71de3a556c734p-19 0x1.71de3a556c734p-19)))
+        (f64x2.mul (local.get $r2W) (f64x2.add (v128.const f64x2 0x1.27e4fb7789f5cp-22 0x1.27e4fb7789f5cp-22) (f64x2.mul (local.get $rW) (v128.const f64x2 0x1.ae64567f544e4p-26 0x1.ae64567f544e4p-26)))))
+        (f64x2.mul (local.get $r4W) (f64x2.add (v128.const f64x2 0x1.1eed8eff8d898p-29 0x1.1eed8eff8d898p-29) (f64x2.mul (local.get $rW) (v128.const f64x2 0x1.6124613a86d09p-33 0x1.6124613a86d09p-33))))))
+        (local.set $yW (f64x2.add (local.get $q0W) (f64x2.mul (local.get $r4W) (f64x2.add (local.get $q1W) (f64x2.mul (local.get $r4W) (local.get $q2W))))))
+        (local.set $yW (f64x2.mul (local.get $yW) (i64x2.shl (i64x2.add (local.get $kiW) (v128.const i64x2 1023 1023)) (i32.const 52))))
+        (local.set $wv (local.get $yW))
+        (v128.store (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 3))) (local.get $wv))
+        (local.set $wi (f64x2.extract_lane 1 (local.get $wv)))
+        (local.set $returned (f64.add (local.get $returned) (local.get $wi)))
+        (local.set $sumWV (f64.add (local.get $sumWV) (f64.mul (local.get $wi) (f64x2.extract_lane 1 (local.get $c)))))
+        (if (local.get $mass)
+          (then
+            (local.set $xU (local.get $c))
+            (local.set $kdU (f64x2.add (f64x2.mul (local.get $xU) (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0)) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+            (local.set $kfU (f64x2.sub (local.get $kdU) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+            (local.set $kiU (i64x2.sub (local.get $kdU) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+            (local.set $rU (f64x2.sub (f64x2.sub (local.get $xU) (f64x2.mul (local.get $kfU) (v128.const f64x2 0x1.62e42feep-1 0x1.62e42feep-1)))
+            (f64x2.mul (local.get $kfU) (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33))))
+            (local.set $r2U (f64x2.mul (local.get $rU) (local.get $rU)))
+            (local.set $r4U (f64x2.mul (local.get $r2U) (local.get $r2U)))
+            (local.set $q0U (f64x2.add (f64x2.add (v128.const f64x2 1 1) (local.get $rU))
+            (f64x2.mul (local.get $r2U) (f64x2.add (v128.const f64x2 0x1p-1 0x1p-1) (f64x2.mul (local.get $rU) (v128.const f64x2 0x1.5555555555555p-3 0x1.5555555555555p-3))))))
+            (local.set $q1U (f64x2.add
+            (f64x2.add (v128.const f64x2 0x1.5555555555555p-5 0x1.5555555555555p-5) (f64x2.mul (local.get $rU) (v128.const f64x2 0x1.1111111111111p-7 0x1.1111111111111p-7)))
+            (f64x2.mul (local.get $r2U) (f64x2.add (v128.const f64x2 0x1.6c16c16c16c17p-10 0x1.6c16c16c16c17p-10) (f64x2.mul (local.get $rU) (v128.const f64x2 0x1.a01a01a01a01ap-13 0x1.a01a01a01a01ap-13))))))
+            (local.set $q2U (f64x2.add (f64x2.add
+            (f64x2.add (v128.const f64x2 0x1.a01a01a01a01ap-16 0x1.a01a01a01a01ap-16) (f64x2.mul (local.get $rU) (v128.const f64x2 0x1.71de3a556c734p-19 0x1.71de3a556c734p-19)))
+            (f64x2.mul (local.get $r2U) (f64x2.add (v128.const f64x2 0x1.27e4fb7789f5cp-22 0x1.27e4fb7789f5cp-22) (f64x2.mul (local.get $rU) (v128.const f64x2 0x1.ae64567f544e4p-26 0x1.ae64567f544e4p-26)))))
+            (f64x2.mul (local.get $r4U) (f64x2.add (v128.const f64x2 0x1.1eed8eff8d898p-29 0x1.1eed8eff8d898p-29) (f64x2.mul (local.get $rU) (v128.const f64x2 0x1.6124613a86d09p-33 0x1.6124613a86d09p-33))))))
+            (local.set $yU (f64x2.add (local.get $q0U) (f64x2.mul (local.get $r4U) (f64x2.add (local.get $q1U) (f64x2.mul (local.get $r4U) (local.get $q2U))))))
+            (local.set $yU (f64x2.mul (local.get $yU) (i64x2.shl (i64x2.add (local.get $kiU) (v128.const i64x2 1023 1023)) (i32.const 52))))
+            (local.set $uv (local.get $yU))
+                (local.set $mass1 (f64.add (local.get $mass1) (f64x2.extract_lane 1 (local.get $uv))))))
+        (if (i32.ge_s (local.get $i) (i32.const 0))
+          (then
+            (local.set $wi (f64x2.extract_lane 0 (local.get $wv)))
+            (local.set $returned (f64.add (local.get $returned) (local.get $wi)))
+            (local.set $sumWV (f64.add (local.get $sumWV) (f64.mul (local.get $wi) (f64x2.extract_lane 0 (local.get $c)))))
+            (if (local.get $mass)
+              (then (local.set $mass1 (f64.add (local.get $mass1) (f64x2.extract_lane 0 (local.get $uv))))))))
+        (local.set $i (i32.sub (local.get $i) (i32.const 2)))
+        (br $pairs)))
+    (f64.store (i32.const 0) (local.get $returned))
+    (f64.store (i32.const 8) (local.get $sumWV))
+    (f64.store (i32.const 16) (local.get $mass1)))
+
   ;; The pass over one slice (tokenSignals.ts, scanAndWeigh), last entry first, over the ids at
   ;; $ids (i32) and raw log-probs at $raw (f64): validates (raw <= 1e-6, else status 1), tracks the
   ;; order (descending, canonical: ties by id), the smallest raw value, its entry and the next
@@ -189,7 +265,14 @@
     (i32.store (i32.const 52) (local.get $tokenAt))
     (i32.store (i32.const 56) (local.get $desc))
     (i32.store (i32.const 60) (local.get $canon))
-    (call $weigh (local.get $cs) (local.get $w) (local.get $n) (local.get $vmax) (local.get $invT) (local.get $mass))
+    ;; Every argument at least -708 (w's (c - vmax)·invT, and c itself where the mass is summed) when
+    ;; the smallest clamped log-prob's are (c ≥ max(min, floor), rounding is monotonic): $weighNormal.
+    (local.set $c (select (local.get $min) (local.get $floor) (f64.gt (local.get $min) (local.get $floor))))
+    (if (i32.and
+          (f64.ge (f64.mul (f64.sub (local.get $c) (local.get $vmax)) (local.get $invT)) (f64.const -708))
+          (i32.or (i32.eqz (local.get $mass)) (f64.ge (local.get $c) (f64.const -708))))
+      (then (call $weighNormal (local.get $cs) (local.get $w) (local.get $n) (local.get $vmax) (local.get $invT) (local.get $mass)))
+      (else (call $weigh (local.get $cs) (local.get $w) (local.get $n) (local.get $vmax) (local.get $invT) (local.get $mass))))
     (i32.const 0))
 
   ;; The paired pass (tokenSignals.ts, computeAt): A's clamped log-probs $ac aligned on S's entries
