@@ -7,6 +7,7 @@
 ;; quote not escaped by a backslash. `members` lists an object's members as
 ;; jsonScan.ts's objectMembers does (readKey, skipValue, nextMember in turn). The caller keeps 64
 ;; readable bytes after `end` (loads may look past it; what lies there is never used).
+;; `firstHigh` finds the first non-ASCII byte, for parseUtf8Json.ts.
 (module
   (memory (export "memory") 1)
 
@@ -220,4 +221,18 @@
       (if (i32.ne (i32.or (local.get $c) (i32.const 0x20)) (i32.const 0x7d)) (then (return (i32.const -2)))))
     (i32.store (local.get $out) (i32.sub (i32.add (local.get $i) (i32.const 1)) (local.get $base)))
     (local.get $n))
+
+  ;; The offset of the first byte >= 0x80 in [i, end), or `end`: 16 bytes a step (a byte's high
+  ;; bit is what i8x16.bitmask collects). The caller keeps readable bytes after `end`.
+  (func (export "firstHigh") (param $i i32) (param $end i32) (result i32)
+    (local $m i32)
+    (block $found
+      (loop $step
+        (if (i32.ge_u (local.get $i) (local.get $end)) (then (return (local.get $end))))
+        (local.set $m (i8x16.bitmask (v128.load align=1 (local.get $i))))
+        (br_if $found (local.get $m))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $step)))
+    (local.set $i (i32.add (local.get $i) (i32.ctz (local.get $m))))
+    (select (local.get $i) (local.get $end) (i32.lt_u (local.get $i) (local.get $end))))
 )

@@ -2,6 +2,7 @@ import { ROW_KEY } from '../promptfoo/rowRecoverability.js';
 import type { RowParts } from '../report/reportInputs.js';
 import { providerName, SAMPLE_CHARS } from '../report/reportInputs.js';
 import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
+import { parseUtf8Json } from './parseUtf8Json.js';
 import { KeyNames, objectMembers, readValue, skipValue, skipWs, stringText } from './jsonScan.js';
 
 /**
@@ -34,7 +35,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
 
   const v = verdictSpan(b, gradingAt, gradingEnd);
   if (v === null || b[v[0]] !== 0x7b) return null;
-  const verdict = JSON.parse(b.toString('utf8', v[0], v[1])) as unknown;
+  const verdict = parseUtf8Json(b, v[0], v[1]) as unknown;
 
   let successValue: boolean | null = null;
   if (success) {
@@ -64,7 +65,7 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   if (tc === null) return null;
   const { testCase: testCaseValue, assertText } = tc;
   // The row's own vars, as the whole-row reading takes them (its test's vars come first where it uses both).
-  const rowVarsValue = rowVarsSpan && (testCaseValue.vars === undefined || testCaseValue.vars === null) ? (JSON.parse(b.toString('utf8', rowVarsSpan[0], rowVarsSpan[1])) as unknown) : null;
+  const rowVarsValue = rowVarsSpan && (testCaseValue.vars === undefined || testCaseValue.vars === null) ? (parseUtf8Json(b, rowVarsSpan[0], rowVarsSpan[1]) as unknown) : null;
   const vars = testCaseValue.vars && typeof testCaseValue.vars === 'object' ? testCaseValue.vars : rowVarsValue && typeof rowVarsValue === 'object' ? (rowVarsValue as Record<string, unknown>) : null;
   return {
     testIdx: testIdxValue,
@@ -91,7 +92,7 @@ function readTestCase(b: Buffer, at: number, e: number): { testCase: NonNullable
   if (members === null) return null;
   const [asserts, vars, description] = members.values;
   const testCase: Record<string, unknown> = {};
-  if (vars) testCase.vars = JSON.parse(b.toString('utf8', vars[0], vars[1]));
+  if (vars) testCase.vars = parseUtf8Json(b, vars[0], vars[1]);
   if (description) testCase.description = readValue(b, description[0], e).value; // to the test's end: a scalar needs the byte after it
   return { testCase, assertText: asserts ? assertsText(b, asserts[0], asserts[1]) : undefined };
 }
@@ -185,7 +186,7 @@ function rolloutMetadata(b: Buffer, responseMetadata: Span | null, rowMetadata: 
 function scanAnswers(b: Buffer, meta: Span | null): (string | null)[] | null {
   const rollouts = memberSpan(b, meta, ROLLOUTS);
   if (rollouts === null || b[rollouts[0]] !== 0x5b) return null;
-  const list = JSON.parse(b.toString('utf8', rollouts[0], rollouts[1])) as unknown[];
+  const list = parseUtf8Json(b, rollouts[0], rollouts[1]) as unknown[];
   return list.map((x) => {
     const answer = x && typeof x === 'object' ? (x as { answer?: unknown }).answer : undefined;
     return typeof answer === 'string' ? answer : null;

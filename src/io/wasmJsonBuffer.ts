@@ -9,6 +9,7 @@ interface SkipExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   skipContainer(i: number, end: number, depth: number): number;
   members(i: number, end: number, out: number, max: number, base: number): number;
+  firstHigh(i: number, end: number): number;
 }
 
 const PAGE = 65536;
@@ -50,6 +51,20 @@ export function wasmSkipContainer(b: Uint8Array, i: number, end: number, depth: 
   const j = owner.skipContainer(o + i, stop, depth) >>> 0;
   if (j === 0xfffffffe) return undefined; // a backslash outside strings: the JavaScript loop decides
   return j === 0xffffffff ? -1 : j - o;
+}
+
+/**
+ * The offset of the first byte ≥ 0x80 in [i, end) of `b`, or `end`, found by jsonSkip.wat 16
+ * bytes at a time when `b` lies in a JsonBuffer's memory; undefined for any other bytes.
+ */
+export function wasmFirstHigh(b: Uint8Array, i: number, end: number): number | undefined {
+  const owner = owners.get(b.buffer);
+  if (owner === undefined) return undefined;
+  const o = b.byteOffset;
+  const stop = Math.min(end, b.length);
+  if (o + stop + SLACK > b.buffer.byteLength || i >= stop) return i >= stop ? stop : undefined;
+  // Offsets are unsigned 32-bit (a window past 2 GiB has offsets ≥ 2^31).
+  return (owner.firstHigh(o + i, o + stop) >>> 0) - o;
 }
 
 /** The members of one object: `count` of them, member k's offsets at `at[4k + 4 …]`, the object's end at `at[0]`. */
