@@ -35,7 +35,8 @@ export function captureRows(root, dir) {
 function syntheticRow(rows, i, seed) {
   const suite = rows[i % rows.length];
   const data = rows[(i * 7 + seed * 13) % rows.length];
-  const vars = { ...suite.testCase.vars, question: `${suite.testCase.vars.question} [#${i}]` };
+  // The suite's vars (expression, answer, steps) and the copy's number: test i is its own test.
+  const vars = { ...suite.testCase.vars, copy: i };
   return { ...data, id: `bench-${seed}-${i}`, testIdx: i, vars, testCase: { ...suite.testCase, vars, description: `Row #${i + 1}` } };
 }
 
