@@ -155,7 +155,7 @@ export function readKey(b: Buffer, i: number, end: number): { key: string; value
 const keyCache = new Map<number, string[]>();
 
 /** The text of the key string at [i, j) (quotes included): plain ASCII keys from a cache, others JSON-decoded. */
-export function keyText(b: Buffer, i: number, j: number): string {
+function keyText(b: Buffer, i: number, j: number): string {
   let h = j - i;
   let plain = h <= 34;
   for (let q = i + 1; q < j - 1; q++) {

@@ -61,10 +61,10 @@ export function wasmFirstHigh(b: Uint8Array, i: number, end: number): number | u
   const owner = owners.get(b.buffer);
   if (owner === undefined) return undefined;
   const o = b.byteOffset;
-  const stop = Math.min(end, b.length);
-  if (o + stop + SLACK > b.buffer.byteLength || i >= stop) return i >= stop ? stop : undefined;
+  const stop = o + Math.min(end, b.length);
+  if (stop + SLACK > b.buffer.byteLength) return undefined;
   // Offsets are unsigned 32-bit (a window past 2 GiB has offsets ≥ 2^31).
-  return (owner.firstHigh(o + i, o + stop) >>> 0) - o;
+  return (owner.firstHigh(o + i, stop) >>> 0) - o;
 }
 
 /** The members of one object: `count` of them, member k's offsets at `at[4k + 4 …]`, the object's end at `at[0]`. */
