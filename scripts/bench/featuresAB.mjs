@@ -5,21 +5,24 @@
 // and the median and 10–90% range of the blocks' own ratios), and whether both gave the same
 // summaries. For before/after figures of a kernel change:
 //   git worktree add /tmp/before <commit> && (cd /tmp/before && ln -s $PWD/node_modules && npx tsc -p tsconfig.build.json)
-//   node scripts/bench/featuresAB.mjs dist /tmp/before/dist [blocks=40] [rollouts per block=20]
+//   node scripts/bench/featuresAB.mjs dist /tmp/before/dist [blocks=40] [rollouts per block=20] [pool=issue]
+// pool `confident`: a confident model's stream instead of the issue's pool (pool.mjs: 80% of
+// positions with a top probability over 0.99, unreturned mass under 0.5%).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DISTINCT, flatRollouts, L, makePool } from './pool.mjs';
 
-const [distA, distB, blocksArg = '40', perArg = '20'] = process.argv.slice(2);
+const [distA, distB, blocksArg = '40', perArg = '20', poolArg = 'issue'] = process.argv.slice(2);
 if (!distA || !distB) {
-  console.error('usage: node scripts/bench/featuresAB.mjs <dist A> <dist B> [blocks=40] [rollouts per block=20]');
+  console.error('usage: node scripts/bench/featuresAB.mjs <dist A> <dist B> [blocks=40] [rollouts per block=20] [pool=issue|confident]');
   process.exit(2);
 }
 const load = async (dist) => (await import(pathToFileURL(resolve(dist, 'core/features/rolloutFeatureAccumulator.js')).href)).RolloutFeatureAccumulator;
 const [A, B] = [await load(distA), await load(distB)];
 const blocks = Number(blocksArg);
 const per = Number(perArg);
-const traces = flatRollouts(makePool());
+if (poolArg !== 'issue' && poolArg !== 'confident') throw new Error(`pool must be issue or confident, got ${poolArg}`);
+const traces = flatRollouts(makePool(poolArg === 'confident' ? { confident: 0.8, tail: 0.005 } : {}));
 const accs = [new A(), new B()];
 const sums = [0, 0];
 const times = [0, 0];
@@ -50,4 +53,4 @@ for (let b = 0; b < blocks; b++) {
 ratios.sort((x, y) => x - y);
 const rate = (ms) => Math.round((blocks * per * L) / (ms / 1000));
 const q = (p) => +ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))].toFixed(3);
-console.log(JSON.stringify({ bench: 'features-ab', a: distA, b: distB, rollouts: blocks * per, a_positions_per_s: rate(times[0]), b_positions_per_s: rate(times[1]), a_speedup: +(times[1] / times[0]).toFixed(3), a_speedup_median_block: q(0.5), a_speedup_p10_p90: [q(0.1), q(0.9)], same_summaries: sums[0] === sums[1] }));
+console.log(JSON.stringify({ bench: 'features-ab', pool: poolArg, a: distA, b: distB, rollouts: blocks * per, a_positions_per_s: rate(times[0]), b_positions_per_s: rate(times[1]), a_speedup: +(times[1] / times[0]).toFixed(3), a_speedup_median_block: q(0.5), a_speedup_p10_p90: [q(0.1), q(0.9)], same_summaries: sums[0] === sums[1] }));

@@ -12,7 +12,7 @@ export interface PoolPosition {
   specialist: { ids: Int32Array; logprobs: Float64Array };
   ancestor: { ids: Int32Array; logprobs: Float64Array };
 }
-export declare function makePool(): PoolPosition[];
+export declare function makePool(options?: { confident?: number; tail?: number }): PoolPosition[];
 export declare function flatRollouts(pool: PoolPosition[]): {
   tokens: Int32Array;
   specialist: { ids: Int32Array; logprobs: Float64Array; offsets: Int32Array };

@@ -14,7 +14,13 @@ export const DISTINCT = 64;
 /** Pool index of position t of distinct rollout d. */
 export const poolIndex = (d, t) => ((d * L + t) * STRIDE) % P;
 
-export function makePool() {
+/**
+ * The pool. `confident` (0 by default, the issue's pool, which numpy reproduces): the share of
+ * positions where the specialist is sure of its token, its second log-prob 6–10 nats below the
+ * first (the top probability then exceeds 0.99); `tail`: the largest unreturned mass m (0.3).
+ * `makePool({ confident: 0.8, tail: 0.005 })` is a confident model's stream, for featuresAB.mjs.
+ */
+export function makePool({ confident = 0, tail = 0.3 } = {}) {
   let s = 12345;
   const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
   return Array.from({ length: P }, () => {
@@ -29,7 +35,8 @@ export function makePool() {
       ids[i] = id;
     }
     let acc = 0;
-    for (let i = 0; i < K; i++) lp[i] = acc -= rnd() * 0.5 + 0.01;
+    const sure = confident > 0 && rnd() < confident;
+    for (let i = 0; i < K; i++) lp[i] = acc -= i === 1 && sure ? 6 + 4 * rnd() : rnd() * 0.5 + 0.01;
     const aids = new Int32Array(KA);
     const alp = new Float64Array(KA);
     const aused = new Set();
@@ -43,8 +50,8 @@ export function makePool() {
     let b = 0;
     for (let i = 0; i < KA; i++) alp[i] = b -= rnd() * 0.6 + 0.01;
     const token = ids[rnd() < 0.8 ? 0 : 1];
-    normalizeRaw(lp, 0.3 * rnd());
-    normalizeRaw(alp, 0.3 * rnd());
+    normalizeRaw(lp, tail * rnd());
+    normalizeRaw(alp, tail * rnd());
     return { token, specialist: { ids, logprobs: lp }, ancestor: { ids: aids, logprobs: alp } };
   });
 }

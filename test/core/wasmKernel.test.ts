@@ -158,15 +158,17 @@ describe('the weights pass (weights.wat: $expv written out twice in $weigh, and 
         expect(w.scanWeigh(0, ids, lps, 0, n, 1, -1000, invT, true)).toBe(true);
         // Read before w.exp below, which reuses the slot.
         const got = Array.from(w.weights(0).slice(0, n));
-        const { mass1, vmax: gotVmax } = w;
+        const { mass1, vmax: gotVmax, massExact } = w;
         const c = Float64Array.from(lps, (x) => Math.max(x, -1000));
         const vmax = Math.max(...c);
+        // A slice whose largest probability is ≥ 0.99 has its mass summed with Math.exp's bits (the test below).
+        expect(massExact).toBe(vmax >= Math.log(0.99));
         const pad = (xs: Float64Array) => (xs.length % 2 === 0 ? xs : Float64Array.from([...xs, 0]));
         const want = w.exp(pad(Float64Array.from(c, (x) => (x - vmax) * invT))).slice(0, n);
         const expC = w.exp(pad(c)).slice(0, n);
         expect(got).toEqual(Array.from(want));
         let mass = 0;
-        for (let i = n - 1; i >= 0; i--) mass += expC[i]!;
+        for (let i = n - 1; i >= 0; i--) mass += massExact ? Math.exp(c[i]!) : expC[i]!;
         expect(mass1).toBe(mass);
         expect(gotVmax).toBe(vmax);
       }
@@ -186,8 +188,9 @@ describe('the weights pass (weights.wat: $expv written out twice in $weigh, and 
           for (const withMass of [true, false]) {
             expect(w.scanWeigh(0, ids, lps, 0, n, 2, -1000, invT, withMass)).toBe(true);
             const got = Array.from(w.weights(0).slice(0, n));
-            const { mass1, returned, sumWV } = w;
+            const { mass1, returned, sumWV, massExact } = w;
             const vmax = Math.max(...lps);
+            expect(massExact).toBe(withMass && vmax >= Math.log(0.99));
             const pad = (xs: Float64Array) => (xs.length % 2 === 0 ? xs : Float64Array.from([...xs, 0]));
             const want = Array.from(w.exp(pad(Float64Array.from(lps, (x) => (x - vmax) * invT))).slice(0, n));
             const expC = w.exp(pad(lps)).slice(0, n);
@@ -195,12 +198,47 @@ describe('the weights pass (weights.wat: $expv written out twice in $weigh, and 
             let mass = 0;
             let total = 0;
             let weighted = 0;
-            for (let i = n - 1; i >= 0; i--) (mass += expC[i]!), (total += want[i]!), (weighted += want[i]! * lps[i]!);
+            for (let i = n - 1; i >= 0; i--) (mass += massExact ? Math.exp(lps[i]!) : expC[i]!), (total += want[i]!), (weighted += want[i]! * lps[i]!);
             expect([returned, sumWV]).toEqual([total, weighted]);
             if (withMass) expect(mass1, `lo ${lo}, 1/T ${invT}, n ${n}`).toBe(mass);
           }
         }
       }
     }
+  });
+
+  it('sums Σ exp(c) with Math.exp’s bits where the largest probability is ≥ 0.99, and re-sums a small unreturned mass so', () => {
+    const w = wasmWeights!;
+    const rnd = lcg(5);
+    const jsMass = (c: ArrayLike<number>, n: number) => {
+      let m = 0;
+      for (let i = n - 1; i >= 0; i--) m += Math.exp(c[i]!);
+      return m;
+    };
+    // Lengths around the module's four-entry steps and its one-to-three-entry end.
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 101]) {
+      for (const top of [-1e-7, -0.005, Math.log(0.99), -0.0101, -0.4]) {
+        const ids = Int32Array.from({ length: n }, (_, i) => i * 3 + 1);
+        // The top entry, then tiny ones (a confident model's slice), some below the floor.
+        const lps = Float64Array.from({ length: n }, (_, i) => (i === 0 ? top : i % 7 === 3 ? -1500 : top - 5 - 40 * rnd()));
+        expect(w.scanWeigh(0, ids, lps, 0, n, 1, -1000, 1, true)).toBe(true);
+        const c = Float64Array.from(lps, (x) => Math.max(x, -1000));
+        expect(w.massExact, `n ${n}, top ${top}`).toBe(top >= Math.log(0.99));
+        if (w.massExact) expect(w.mass1, `n ${n}, top ${top}`).toBe(jsMass(c, n));
+        // What finishSlice asks for where the module's own exp summed a small unreturned mass.
+        expect(w.exactMass(0, n), `n ${n}, top ${top}`).toBe(jsMass(c, n));
+      }
+    }
+    // Through the kernel: traces of confident slices (tails of 1e-9 to 1e-2, some over 0.99 at the top, some not) give the JavaScript kernel's summaries.
+    const confident: StepInput[] = Array.from({ length: 300 }, (_, t) => {
+      const n = 20 + (t % 7);
+      const ids = Array.from({ length: n }, (_, i) => i * 11 + (t % 5));
+      const lps = Array.from({ length: n }, (_, i) => (i === 0 ? 0 : -(t % 3 === 0 ? 3 : 6) - i - 4 * rnd()));
+      const total = lps.reduce((a, x) => a + Math.exp(x), 0);
+      const shift = Math.log(1 - 10 ** (-9 + 7 * rnd())) - Math.log(total);
+      const specialist = { ids, logprobs: lps.map((x) => x + shift) };
+      return { token: ids[0]!, specialist, ancestor: { ids: ids.slice(0, 8), logprobs: specialist.logprobs.slice(0, 8).map((x) => x - 0.5) } };
+    });
+    near(summarizeRollout(confident), summarizeRollout(confident, { wasm: false }), 1e-13);
   });
 });

@@ -41,6 +41,31 @@ describe('the WebAssembly weights pass', () => {
     expect(Array.from(wasmWeights!.exp(Float64Array.from([-745.3, -1000, -Infinity, 0])))).toEqual([0, 0, 0, 1]);
   });
 
+  it('its copy of Math.exp (V8’s fdlibm exp) gives Math.exp’s bits: any argument, the branch bounds and their neighbours', () => {
+    let seed = 3;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+    const bits = new Float64Array(1);
+    const words = new Uint32Array(bits.buffer);
+    const anyDouble = () => ((words[0] = (rnd() * 2 ** 32) >>> 0), (words[1] = (rnd() * 2 ** 32) >>> 0), bits[0]!);
+    const xs: number[] = [];
+    for (const [lo, hi] of [[-760, 720], [-745.2, -700], [-40, 0], [-2, 2], [-1e-6, 1e-6]] as const) for (let i = 0; i < 100_000; i++) xs.push(lo + (hi - lo) * rnd());
+    for (let i = 0; i < 100_000; i++) xs.push(anyDouble());
+    // fdlibm's bounds (|x| at 0.5·ln2, 1.5·ln2, 2^−28, the thresholds, 1, k = −1021/−1022, k = 1024) and the 40 doubles either side.
+    const bounds = [0.5 * Math.LN2, 1.5 * Math.LN2, 2 ** -28, 709.782712893384, 745.1332191019412, 1, 1021 * Math.LN2, 1022 * Math.LN2, 1021.5 * Math.LN2, 709.089565712824];
+    const step = new BigInt64Array(bits.buffer);
+    for (const b of bounds) {
+      for (const sign of [1, -1]) {
+        bits[0] = sign * b;
+        const at = step[0]!;
+        for (let d = -40n; d <= 40n; d++) (step[0] = at + d), xs.push(bits[0]!);
+      }
+    }
+    xs.push(0, -0, Infinity, -Infinity, NaN, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE);
+    const got = wasmWeights!.exactExp(Float64Array.from(xs));
+    const wrong = xs.filter((x, i) => !Object.is(got[i], Math.exp(x)));
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
+
   const same = (got: RolloutSummary, want: RolloutSummary, tol: number) => {
     for (const k of Object.keys(want) as (keyof RolloutSummary)[]) {
       const x = got[k];

@@ -158,8 +158,9 @@ class ModelState {
 }
 
 /**
- * Below this unreturned mass the kernel sums Σp with Math.exp even on the WebAssembly path: 1 − Σp
- * loses relative precision as it shrinks, and there the 2-ulp exp would show (ours).
+ * Below this unreturned mass the kernel sums Σp with Math.exp's bits even on the WebAssembly path
+ * (the module's copy of it, unless the module did so already): 1 − Σp loses relative precision as
+ * it shrinks, and there the module's 2-ulp exp would show.
  */
 const EXACT_MASS_BELOW = 1e-2;
 
@@ -170,8 +171,8 @@ const EXACT_MASS_BELOW = 1e-2;
  *
  * One fused kernel over flat typed arrays does the work (`computeAt`): per slice one pass that
  * validates, clamps and indexes the ids in an L1-sized table (duplicates refused), then the
- * weights with two exps per entry (its exp is within 2 ulp of Math.exp; a small unreturned mass
- * is re-summed with Math.exp), summed smallest term first for sorted slices so results do not
+ * weights with two exps per entry (its exp is within 2 ulp of Math.exp; Σp is summed with Math.exp's
+ * bits where the unreturned mass may be small), summed smallest term first for sorted slices so results do not
  * depend on the entries' order; A's ids are matched against S's table once, which gives A_t's
  * masses and KL's alignment without looking S's ids up in A; a last pass over S gives logit
  * variance, entropy and KL together. Where WebAssembly SIMD is available these loops run in it
@@ -447,7 +448,7 @@ export class TokenSignalComputer {
       M.second = wasm.second;
       M.tokenAt = wasm.tokenAt;
       this.checkRanks(v, which, position);
-      this.finishSlice(v, M, token, wasm.vmax, wasm.returned, wasm.sumWV, wasm.mass1, true, which, position);
+      this.finishSlice(v, M, token, wasm.vmax, wasm.returned, wasm.sumWV, wasm.mass1, wasm.massExact ? null : slot, which, position);
       this.inWasm[slot] = true;
       return;
     }
@@ -515,7 +516,7 @@ export class TokenSignalComputer {
     M.minAt = minAt;
     M.second = second;
     M.tokenAt = tokenAt;
-    this.finishSlice(v, M, token, vmax, returned, sumWV, mass1, false, which, position);
+    this.finishSlice(v, M, token, vmax, returned, sumWV, mass1, null, which, position);
   }
 
   /** Refuses ranks that are not 1-based. */
@@ -530,15 +531,15 @@ export class TokenSignalComputer {
 
   /**
    * After the scan and the weights: the normalizer, the returned part plus, for raw log-probs, the
-   * tail estimate. Σp is re-summed exactly for an unsorted slice, and with Math.exp where the
-   * weights came from the WebAssembly exp (`wasmExp`) and the unreturned mass is small.
+   * tail estimate. Σp is re-summed exactly for an unsorted slice, and with the module's copy of
+   * Math.exp where it came from the module's own exp (`inexactMassSlot`: the slot it was summed
+   * in; null when Σp is Math.exp's already) and the unreturned mass is small.
    */
-  private finishSlice(v: SliceView, M: ModelState, token: number, vmax: number, returned: number, sumWV: number, mass1: number, wasmExp: boolean, which: string, position: number): void {
+  private finishSlice(v: SliceView, M: ModelState, token: number, vmax: number, returned: number, sumWV: number, mass1: number, inexactMassSlot: 0 | 1 | null, which: string, position: number): void {
     const { length: n } = v;
     const { floorLogprob: floor } = this.opts;
     const invT = this.invT;
     const raw1 = this.raw;
-    const cs = M.c;
     M.vmax = vmax;
     M.shift = vmax * invT;
     M.returned = returned;
@@ -551,10 +552,9 @@ export class TokenSignalComputer {
       return;
     }
     if (!M.descending) mass1 = this.sortedMass(v);
-    else if (wasmExp && !(1 - mass1 >= EXACT_MASS_BELOW)) {
-      // A small unreturned mass 1 − Σp is ill-conditioned: Σp again with Math.exp, as the JavaScript path.
-      mass1 = 0;
-      for (let i = n - 1; i >= 0; i--) mass1 += Math.exp(cs[i]!);
+    else if (inexactMassSlot !== null && !(1 - mass1 >= EXACT_MASS_BELOW)) {
+      // A small unreturned mass 1 − Σp is ill-conditioned: Σp again with Math.exp's bits, as the JavaScript path.
+      mass1 = this.wasm!.exactMass(inexactMassSlot, n);
     }
     if (mass1 > 1 + this.opts.rawMassTolerance) {
       throw new InvalidLogprobError(

@@ -8,6 +8,8 @@ interface WasmApi {
 interface WeightsExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   expArray(src: number, dst: number, n: number): void;
+  fexpArray(src: number, dst: number, n: number): void;
+  exactMass(src: number, n: number): number;
   scanWeigh(ids: number, raw: number, cs: number, w: number, n: number, token: number, floor: number, invT: number, mass: number, tab: number, mask: number, shift: number, gen: number): number;
   pair(sc: number, sw: number, ac: number, aw: number, aIds: number, aOnS: number, flags: number, K: number, KA: number, mode: number, kCov: number, aMissing: number,
        tab: number, mask: number, shift: number, gen: number, invR: number, mean: number, vmax: number, invT: number, logR: number, dZ: number): void;
@@ -23,7 +25,9 @@ export type CoverageMode = 0 | 1 | 2;
  * The token-signal kernel's loops in WebAssembly (weights.wat). `scanWeigh` copies a slice in and
  * runs the scan (validation, order, clamping, the id table) and the exp-heavy pass: clamped
  * log-probs c_i in `input(slot)`, w_i = exp((c_i − vmax)/T) in `weights(slot)`, Σ w, Σ w·c, Σ exp(c)
- * (summed last entry first, as the JavaScript loop), in SIMD; its exp is within 2 ulp of Math.exp.
+ * (summed last entry first, as the JavaScript loop), in SIMD; its exp is within 2 ulp of Math.exp,
+ * but Σ exp(c) of a slice whose largest probability is ≥ 0.99 (`massExact`) and `exactMass` use
+ * the module's copy of Math.exp (V8's fdlibm exp), so those sums are the JavaScript loop's bits.
  * `pair` matches the ancestor's ids in the specialist's table and sums the coverage masses, the
  * logit variance, the entropy and KL. Everything but exp is the JavaScript kernel's arithmetic in
  * the same order, so bit for bit the same. `stage` copies a block of a flat trace's entries in
@@ -43,6 +47,8 @@ export class WasmWeights {
   tokenAt = -1;
   descending = true;
   canonical = true;
+  /** Whether `mass1` was summed with the module's copy of Math.exp (a slice whose largest probability is ≥ 0.99). */
+  massExact = false;
   /** The paired pass's results (pair). */
   cA = 0;
   cS = 0;
@@ -128,6 +134,7 @@ export class WasmWeights {
     this.tokenAt = i32[13]!;
     this.descending = i32[14] === 1;
     this.canonical = i32[15] === 1;
+    this.massExact = i32[27] === 1;
     return true;
   }
 
@@ -167,6 +174,24 @@ export class WasmWeights {
   /** Forgets what was staged: slices are copied again. */
   unstage(): void {
     this.staged[0] = this.staged[1] = null;
+  }
+
+  /**
+   * Σ exp(c_i) over the n clamped log-probs last scanned into the slot, with the module's copy of
+   * Math.exp (V8's fdlibm exp, the same bits), summed last entry first: the JavaScript loop's sum,
+   * bit for bit.
+   */
+  exactMass(slot: 0 | 1, n: number): number {
+    return this.exports.exactMass(this.offset(slot, 0), n);
+  }
+
+  /** The module's copy of Math.exp on n values, for tests. */
+  exactExp(values: Float64Array): Float64Array {
+    const n = values.length + (values.length % 2);
+    this.reserve(n);
+    this.input(0).set(values);
+    this.exports.fexpArray(this.offset(0, 0), this.offset(0, 1), n);
+    return this.weights(0).slice(0, values.length);
   }
 
   /** exp of n (even) values, for tests: the module's exp. */

@@ -7,6 +7,10 @@
 ;; for |r| <= ln2/2), times 2^(k>>1)·2^(k-(k>>1)) so subnormal results round once; x < -745.2
 ;; gives 0. Within 2 ulp of Math.exp (test/core/wasmWeights.test.ts), about 1.6x faster in V8.
 ;; Inputs are clamped to [-746, 710] first, so no lane computes on subnormals (slow on x86).
+;; Where 2 ulp would show — Σ exp(c) near 1, whose unreturned part 1 − Σ is ill-conditioned —
+;; $exactMass sums it with $fexpv, a copy of Math.exp itself (V8's fdlibm exp, operation for
+;; operation): for a slice whose largest probability is at least 0.99 (scanWeigh), and for the
+;; re-sum tokenSignals.ts asks for when a mass summed here leaves less than 1% unreturned.
 ;;
 ;; The scan before it (scanWeigh) and the pass over the paired slices after it (pair) are the
 ;; JavaScript kernel's loops, operation for operation, so their results are bit for bit the same.
@@ -41,6 +45,182 @@
     (local.set $y (f64x2.mul (f64x2.mul (local.get $y) (i64x2.shl (i64x2.add (local.get $k1) (v128.const i64x2 1023 1023)) (i32.const 52)))
                              (i64x2.shl (i64x2.add (i64x2.sub (local.get $ki) (local.get $k1)) (v128.const i64x2 1023 1023)) (i32.const 52))))
     (v128.bitselect (v128.const f64x2 0 0) (local.get $y) (f64x2.lt (local.get $x) (v128.const f64x2 -745.2 -745.2))))
+
+  ;; V8's own exp (Math.exp: fdlibm's e_exp.c as V8's src/base/ieee754.cc has it) on both lanes,
+  ;; operation for operation, so its results are Math.exp's bit for bit (test/core/wasmWeights.test.ts).
+  ;; Its branches become selects. |x| > 0.5·ln2: x = k·ln2 + (hi − lo), k = ±1 below 1.5·ln2, else
+  ;; k = trunc(x·log2 e ± 0.5); otherwise k = 0, hi = x, lo = 0, which gives fdlibm's k = 0 formula
+  ;; (its two negations are exact). e^r = 1 − ((lo − r·c/(2 − c)) − hi), c = r − t·P(t), t = r², r =
+  ;; hi − lo; times 2^k, or 2^(k+1000) then 2^−1000 below k = −1021 (2 then 2^1023 at k = 1024).
+  ;; Then fdlibm's special cases: |x| < 2^−28 gives 1 + x, x = 1 gives e, past its thresholds ∞ or
+  ;; 0, NaN itself. The arithmetic runs on x clamped to [−746, 710] (lanes outside are special cases).
+  (func $fexpv (param $x v128) (result v128)
+    (local $xc v128) (local $hx v128) (local $big v128) (local $mid v128) (local $sign v128) (local $kf v128) (local $hi v128) (local $lo v128)
+    (local $r v128) (local $t v128) (local $c v128) (local $y v128) (local $ki v128) (local $normal v128) (local $top v128) (local $s1 v128) (local $s2 v128)
+    (local.set $xc (f64x2.pmin (v128.const f64x2 710 710) (f64x2.pmax (v128.const f64x2 -746 -746) (local.get $x))))
+    ;; the high word of |x|, and the sign bit
+    (local.set $hx (i64x2.shr_u (v128.and (local.get $xc) (v128.const i64x2 0x7fffffffffffffff 0x7fffffffffffffff)) (i32.const 32)))
+    (local.set $sign (v128.and (local.get $xc) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))
+    (local.set $big (i64x2.gt_s (local.get $hx) (v128.const i64x2 0x3fd62e42 0x3fd62e42)))
+    (local.set $mid (v128.and (local.get $big) (i64x2.lt_s (local.get $hx) (v128.const i64x2 0x3ff0a2b2 0x3ff0a2b2))))
+    ;; k: ±1 (mid), trunc(invln2·x + halF[sign]) (big), else 0
+    (local.set $kf
+      (v128.and (local.get $big)
+        (v128.bitselect
+          (v128.or (v128.const f64x2 1 1) (local.get $sign))
+          (f64x2.trunc (f64x2.add (f64x2.mul (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0) (local.get $xc))
+                                  (v128.or (v128.const f64x2 0.5 0.5) (local.get $sign))))
+          (local.get $mid))))
+    (local.set $hi (f64x2.sub (local.get $xc) (f64x2.mul (local.get $kf) (v128.const f64x2 0x1.62e42feep-1 0x1.62e42feep-1))))
+    (local.set $lo (f64x2.mul (local.get $kf) (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33)))
+    (local.set $r (f64x2.sub (local.get $hi) (local.get $lo)))
+    (local.set $t (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $c (f64x2.sub (local.get $r) (f64x2.mul (local.get $t)
+      (f64x2.add (v128.const f64x2 0x1.555555555553ep-3 0x1.555555555553ep-3) (f64x2.mul (local.get $t)
+      (f64x2.add (v128.const f64x2 -0x1.6c16c16bebd93p-9 -0x1.6c16c16bebd93p-9) (f64x2.mul (local.get $t)
+      (f64x2.add (v128.const f64x2 0x1.1566aaf25de2cp-14 0x1.1566aaf25de2cp-14) (f64x2.mul (local.get $t)
+      (f64x2.add (v128.const f64x2 -0x1.bbd41c5d26bf1p-20 -0x1.bbd41c5d26bf1p-20) (f64x2.mul (local.get $t) (v128.const f64x2 0x1.6376972bea4d0p-25 0x1.6376972bea4d0p-25))))))))))))
+    (local.set $y (f64x2.sub (v128.const f64x2 1 1)
+      (f64x2.sub (f64x2.sub (local.get $lo) (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (v128.const f64x2 2 2) (local.get $c)))) (local.get $hi))))
+    ;; k as an integer (kf is a whole number of magnitude under 2^51), then the scale
+    (local.set $ki (i64x2.sub (f64x2.add (local.get $kf) (v128.const f64x2 0x1.8p52 0x1.8p52)) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+    (local.set $normal (i64x2.gt_s (local.get $ki) (v128.const i64x2 -1022 -1022)))
+    (local.set $top (i64x2.eq (local.get $ki) (v128.const i64x2 1024 1024)))
+    (local.set $s1 (i64x2.shl (i64x2.add (local.get $ki) (v128.bitselect (v128.const i64x2 1023 1023) (v128.const i64x2 2023 2023) (local.get $normal))) (i32.const 52)))
+    (local.set $s1 (v128.bitselect (v128.const f64x2 2 2) (local.get $s1) (local.get $top)))
+    (local.set $s2 (v128.bitselect (v128.const f64x2 1 1) (v128.const f64x2 0x1p-1000 0x1p-1000) (local.get $normal)))
+    (local.set $s2 (v128.bitselect (v128.const f64x2 0x1p1023 0x1p1023) (local.get $s2) (local.get $top)))
+    (local.set $y (f64x2.mul (f64x2.mul (local.get $y) (local.get $s1)) (local.get $s2)))
+    ;; fdlibm's special cases (at most one holds for a lane)
+    (local.set $y (v128.bitselect (f64x2.add (v128.const f64x2 1 1) (local.get $x)) (local.get $y)
+      (i64x2.lt_s (local.get $hx) (v128.const i64x2 0x3e300000 0x3e300000))))
+    (local.set $y (v128.bitselect (v128.const f64x2 0x1.5bf0a8b145769p+1 0x1.5bf0a8b145769p+1) (local.get $y) (f64x2.eq (local.get $x) (v128.const f64x2 1 1))))
+    (local.set $y (v128.bitselect (v128.const f64x2 inf inf) (local.get $y) (f64x2.gt (local.get $x) (v128.const f64x2 0x1.62e42fefa39efp+9 0x1.62e42fefa39efp+9))))
+    (local.set $y (v128.bitselect (v128.const f64x2 0 0) (local.get $y) (f64x2.lt (local.get $x) (v128.const f64x2 -0x1.74910d52d3051p+9 -0x1.74910d52d3051p+9))))
+    (v128.bitselect (f64x2.add (local.get $x) (local.get $x)) (local.get $y) (f64x2.ne (local.get $x) (local.get $x))))
+
+  ;; Σ exp(c[i]) over c[0..n) at $src by $fexpv (Math.exp's bits), summed from the last entry to
+  ;; the first as the JavaScript loop sums it: the same sum bit for bit. c[-1] must be readable.
+  (func $exactMass (export "exactMass") (param $src i32) (param $n i32) (result f64)
+    (local $i i32) (local $u v128) (local $mass f64)
+    (local $xcA v128) (local $hxA v128) (local $bigA v128) (local $midA v128) (local $signA v128) (local $kfA v128) (local $hiA v128) (local $loA v128) (local $rA v128) (local $tA v128) (local $cA v128) (local $yA v128) (local $kiA v128) (local $normalA v128) (local $topA v128) (local $s1A v128) (local $s2A v128) (local $resA v128) (local $xA v128) (local $xcB v128) (local $hxB v128) (local $bigB v128) (local $midB v128) (local $signB v128) (local $kfB v128) (local $hiB v128) (local $loB v128) (local $rB v128) (local $tB v128) (local $cB v128) (local $yB v128) (local $kiB v128) (local $normalB v128) (local $topB v128) (local $s1B v128) (local $s2B v128) (local $resB v128) (local $xB v128)
+    ;; four entries a step (two independent exps, written out), then the last one to three
+    (local.set $i (i32.sub (local.get $n) (i32.const 4)))
+    (block $fours
+      (loop $quads
+        (br_if $fours (i32.lt_s (local.get $i) (i32.const 0)))
+        (local.set $xA (v128.load offset=16 (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $xB (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $xcA (f64x2.pmin (v128.const f64x2 710 710) (f64x2.pmax (v128.const f64x2 -746 -746) (local.get $xA))))
+    ;; the high word of |x|, and the sign bit
+    (local.set $hxA (i64x2.shr_u (v128.and (local.get $xcA) (v128.const i64x2 0x7fffffffffffffff 0x7fffffffffffffff)) (i32.const 32)))
+    (local.set $signA (v128.and (local.get $xcA) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))
+    (local.set $bigA (i64x2.gt_s (local.get $hxA) (v128.const i64x2 0x3fd62e42 0x3fd62e42)))
+    (local.set $midA (v128.and (local.get $bigA) (i64x2.lt_s (local.get $hxA) (v128.const i64x2 0x3ff0a2b2 0x3ff0a2b2))))
+    ;; k: ±1 (mid), trunc(invln2·x + halF[sign]) (big), else 0
+    (local.set $kfA
+      (v128.and (local.get $bigA)
+        (v128.bitselect
+          (v128.or (v128.const f64x2 1 1) (local.get $signA))
+          (f64x2.trunc (f64x2.add (f64x2.mul (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0) (local.get $xcA))
+                                  (v128.or (v128.const f64x2 0.5 0.5) (local.get $signA))))
+          (local.get $midA))))
+    (local.set $hiA (f64x2.sub (local.get $xcA) (f64x2.mul (local.get $kfA) (v128.const f64x2 0x1.62e42feep-1 0x1.62e42feep-1))))
+    (local.set $loA (f64x2.mul (local.get $kfA) (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33)))
+    (local.set $rA (f64x2.sub (local.get $hiA) (local.get $loA)))
+    (local.set $tA (f64x2.mul (local.get $rA) (local.get $rA)))
+    (local.set $cA (f64x2.sub (local.get $rA) (f64x2.mul (local.get $tA)
+      (f64x2.add (v128.const f64x2 0x1.555555555553ep-3 0x1.555555555553ep-3) (f64x2.mul (local.get $tA)
+      (f64x2.add (v128.const f64x2 -0x1.6c16c16bebd93p-9 -0x1.6c16c16bebd93p-9) (f64x2.mul (local.get $tA)
+      (f64x2.add (v128.const f64x2 0x1.1566aaf25de2cp-14 0x1.1566aaf25de2cp-14) (f64x2.mul (local.get $tA)
+      (f64x2.add (v128.const f64x2 -0x1.bbd41c5d26bf1p-20 -0x1.bbd41c5d26bf1p-20) (f64x2.mul (local.get $tA) (v128.const f64x2 0x1.6376972bea4d0p-25 0x1.6376972bea4d0p-25))))))))))))
+    (local.set $yA (f64x2.sub (v128.const f64x2 1 1)
+      (f64x2.sub (f64x2.sub (local.get $loA) (f64x2.div (f64x2.mul (local.get $rA) (local.get $cA)) (f64x2.sub (v128.const f64x2 2 2) (local.get $cA)))) (local.get $hiA))))
+    ;; k as an integer (kf is a whole number of magnitude under 2^51), then the scale
+    (local.set $kiA (i64x2.sub (f64x2.add (local.get $kfA) (v128.const f64x2 0x1.8p52 0x1.8p52)) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+    (local.set $normalA (i64x2.gt_s (local.get $kiA) (v128.const i64x2 -1022 -1022)))
+    (local.set $topA (i64x2.eq (local.get $kiA) (v128.const i64x2 1024 1024)))
+    (local.set $s1A (i64x2.shl (i64x2.add (local.get $kiA) (v128.bitselect (v128.const i64x2 1023 1023) (v128.const i64x2 2023 2023) (local.get $normalA))) (i32.const 52)))
+    (local.set $s1A (v128.bitselect (v128.const f64x2 2 2) (local.get $s1A) (local.get $topA)))
+    (local.set $s2A (v128.bitselect (v128.const f64x2 1 1) (v128.const f64x2 0x1p-1000 0x1p-1000) (local.get $normalA)))
+    (local.set $s2A (v128.bitselect (v128.const f64x2 0x1p1023 0x1p1023) (local.get $s2A) (local.get $topA)))
+    (local.set $yA (f64x2.mul (f64x2.mul (local.get $yA) (local.get $s1A)) (local.get $s2A)))
+    ;; fdlibm's special cases (at most one holds for a lane)
+    (local.set $yA (v128.bitselect (f64x2.add (v128.const f64x2 1 1) (local.get $xA)) (local.get $yA)
+      (i64x2.lt_s (local.get $hxA) (v128.const i64x2 0x3e300000 0x3e300000))))
+    (local.set $yA (v128.bitselect (v128.const f64x2 0x1.5bf0a8b145769p+1 0x1.5bf0a8b145769p+1) (local.get $yA) (f64x2.eq (local.get $xA) (v128.const f64x2 1 1))))
+    (local.set $yA (v128.bitselect (v128.const f64x2 inf inf) (local.get $yA) (f64x2.gt (local.get $xA) (v128.const f64x2 0x1.62e42fefa39efp+9 0x1.62e42fefa39efp+9))))
+    (local.set $yA (v128.bitselect (v128.const f64x2 0 0) (local.get $yA) (f64x2.lt (local.get $xA) (v128.const f64x2 -0x1.74910d52d3051p+9 -0x1.74910d52d3051p+9))))
+    (local.set $resA (v128.bitselect (f64x2.add (local.get $xA) (local.get $xA)) (local.get $yA) (f64x2.ne (local.get $xA) (local.get $xA))))
+        (local.set $xcB (f64x2.pmin (v128.const f64x2 710 710) (f64x2.pmax (v128.const f64x2 -746 -746) (local.get $xB))))
+    ;; the high word of |x|, and the sign bit
+    (local.set $hxB (i64x2.shr_u (v128.and (local.get $xcB) (v128.const i64x2 0x7fffffffffffffff 0x7fffffffffffffff)) (i32.const 32)))
+    (local.set $signB (v128.and (local.get $xcB) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))
+    (local.set $bigB (i64x2.gt_s (local.get $hxB) (v128.const i64x2 0x3fd62e42 0x3fd62e42)))
+    (local.set $midB (v128.and (local.get $bigB) (i64x2.lt_s (local.get $hxB) (v128.const i64x2 0x3ff0a2b2 0x3ff0a2b2))))
+    ;; k: ±1 (mid), trunc(invln2·x + halF[sign]) (big), else 0
+    (local.set $kfB
+      (v128.and (local.get $bigB)
+        (v128.bitselect
+          (v128.or (v128.const f64x2 1 1) (local.get $signB))
+          (f64x2.trunc (f64x2.add (f64x2.mul (v128.const f64x2 0x1.71547652b82fep+0 0x1.71547652b82fep+0) (local.get $xcB))
+                                  (v128.or (v128.const f64x2 0.5 0.5) (local.get $signB))))
+          (local.get $midB))))
+    (local.set $hiB (f64x2.sub (local.get $xcB) (f64x2.mul (local.get $kfB) (v128.const f64x2 0x1.62e42feep-1 0x1.62e42feep-1))))
+    (local.set $loB (f64x2.mul (local.get $kfB) (v128.const f64x2 0x1.a39ef35793c76p-33 0x1.a39ef35793c76p-33)))
+    (local.set $rB (f64x2.sub (local.get $hiB) (local.get $loB)))
+    (local.set $tB (f64x2.mul (local.get $rB) (local.get $rB)))
+    (local.set $cB (f64x2.sub (local.get $rB) (f64x2.mul (local.get $tB)
+      (f64x2.add (v128.const f64x2 0x1.555555555553ep-3 0x1.555555555553ep-3) (f64x2.mul (local.get $tB)
+      (f64x2.add (v128.const f64x2 -0x1.6c16c16bebd93p-9 -0x1.6c16c16bebd93p-9) (f64x2.mul (local.get $tB)
+      (f64x2.add (v128.const f64x2 0x1.1566aaf25de2cp-14 0x1.1566aaf25de2cp-14) (f64x2.mul (local.get $tB)
+      (f64x2.add (v128.const f64x2 -0x1.bbd41c5d26bf1p-20 -0x1.bbd41c5d26bf1p-20) (f64x2.mul (local.get $tB) (v128.const f64x2 0x1.6376972bea4d0p-25 0x1.6376972bea4d0p-25))))))))))))
+    (local.set $yB (f64x2.sub (v128.const f64x2 1 1)
+      (f64x2.sub (f64x2.sub (local.get $loB) (f64x2.div (f64x2.mul (local.get $rB) (local.get $cB)) (f64x2.sub (v128.const f64x2 2 2) (local.get $cB)))) (local.get $hiB))))
+    ;; k as an integer (kf is a whole number of magnitude under 2^51), then the scale
+    (local.set $kiB (i64x2.sub (f64x2.add (local.get $kfB) (v128.const f64x2 0x1.8p52 0x1.8p52)) (v128.const f64x2 0x1.8p52 0x1.8p52)))
+    (local.set $normalB (i64x2.gt_s (local.get $kiB) (v128.const i64x2 -1022 -1022)))
+    (local.set $topB (i64x2.eq (local.get $kiB) (v128.const i64x2 1024 1024)))
+    (local.set $s1B (i64x2.shl (i64x2.add (local.get $kiB) (v128.bitselect (v128.const i64x2 1023 1023) (v128.const i64x2 2023 2023) (local.get $normalB))) (i32.const 52)))
+    (local.set $s1B (v128.bitselect (v128.const f64x2 2 2) (local.get $s1B) (local.get $topB)))
+    (local.set $s2B (v128.bitselect (v128.const f64x2 1 1) (v128.const f64x2 0x1p-1000 0x1p-1000) (local.get $normalB)))
+    (local.set $s2B (v128.bitselect (v128.const f64x2 0x1p1023 0x1p1023) (local.get $s2B) (local.get $topB)))
+    (local.set $yB (f64x2.mul (f64x2.mul (local.get $yB) (local.get $s1B)) (local.get $s2B)))
+    ;; fdlibm's special cases (at most one holds for a lane)
+    (local.set $yB (v128.bitselect (f64x2.add (v128.const f64x2 1 1) (local.get $xB)) (local.get $yB)
+      (i64x2.lt_s (local.get $hxB) (v128.const i64x2 0x3e300000 0x3e300000))))
+    (local.set $yB (v128.bitselect (v128.const f64x2 0x1.5bf0a8b145769p+1 0x1.5bf0a8b145769p+1) (local.get $yB) (f64x2.eq (local.get $xB) (v128.const f64x2 1 1))))
+    (local.set $yB (v128.bitselect (v128.const f64x2 inf inf) (local.get $yB) (f64x2.gt (local.get $xB) (v128.const f64x2 0x1.62e42fefa39efp+9 0x1.62e42fefa39efp+9))))
+    (local.set $yB (v128.bitselect (v128.const f64x2 0 0) (local.get $yB) (f64x2.lt (local.get $xB) (v128.const f64x2 -0x1.74910d52d3051p+9 -0x1.74910d52d3051p+9))))
+    (local.set $resB (v128.bitselect (f64x2.add (local.get $xB) (local.get $xB)) (local.get $yB) (f64x2.ne (local.get $xB) (local.get $xB))))
+        (local.set $mass (f64.add (local.get $mass) (f64x2.extract_lane 1 (local.get $resA))))
+        (local.set $mass (f64.add (local.get $mass) (f64x2.extract_lane 0 (local.get $resA))))
+        (local.set $mass (f64.add (local.get $mass) (f64x2.extract_lane 1 (local.get $resB))))
+        (local.set $mass (f64.add (local.get $mass) (f64x2.extract_lane 0 (local.get $resB))))
+        (local.set $i (i32.sub (local.get $i) (i32.const 4)))
+        (br $quads)))
+    (local.set $i (i32.add (local.get $i) (i32.const 2)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.lt_s (local.get $i) (i32.const -1)))
+        (local.set $u (call $fexpv (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $mass (f64.add (local.get $mass) (f64x2.extract_lane 1 (local.get $u))))
+        (if (i32.ge_s (local.get $i) (i32.const 0))
+          (then (local.set $mass (f64.add (local.get $mass) (f64x2.extract_lane 0 (local.get $u))))))
+        (local.set $i (i32.sub (local.get $i) (i32.const 2)))
+        (br $pairs)))
+    (local.get $mass))
+
+  ;; $fexpv of src[0..n) into dst[0..n) (n even), for the accuracy test.
+  (func (export "fexpArray") (param $src i32) (param $dst i32) (param $n i32)
+    (local $i i32)
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+          (call $fexpv (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $pairs))))
 
   ;; For c[0..n) at $src: w[i] = exp((c[i] - vmax) * invT) at $w; writes at memory 0, 8, 16:
   ;; Σ w, Σ w·c and (when $mass) Σ exp(c), each summed from the last entry to the first.
@@ -215,6 +395,7 @@
     (local $i i32) (local $lp f64) (local $id i32) (local $next f64) (local $nextId i32) (local $desc i32) (local $canon i32)
     (local $min f64) (local $minAt i32) (local $second f64) (local $c f64) (local $vmax f64) (local $tokenAt i32)
     (local $h i32) (local $vals i32) (local $stamps i32)
+    (local $exact i32)
     (local.set $vals (i32.add (local.get $tab) (i32.shl (i32.add (local.get $mask) (i32.const 1)) (i32.const 2))))
     (local.set $stamps (i32.add (local.get $tab) (i32.shl (i32.add (local.get $mask) (i32.const 1)) (i32.const 3))))
     (local.set $next (f64.const -inf))
@@ -267,12 +448,19 @@
     (i32.store (i32.const 60) (local.get $canon))
     ;; Every argument at least -708 (w's (c - vmax)·invT, and c itself where the mass is summed) when
     ;; the smallest clamped log-prob's are (c ≥ max(min, floor), rounding is monotonic): $weighNormal.
+    ;; A slice whose largest probability is at least 0.99 leaves at most 1% unreturned, where the
+    ;; caller would sum the mass again with Math.exp's bits: it is summed so here ($exactMass)
+    ;; instead of by $weigh's exp (writes 1 at memory 108; else 0).
+    (local.set $exact (i32.and (i32.ne (local.get $mass) (i32.const 0)) (f64.ge (local.get $vmax) (f64.const -0x1.495453e6fd4bcp-7))))
+    (if (local.get $exact) (then (local.set $mass (i32.const 0))))
     (local.set $c (select (local.get $min) (local.get $floor) (f64.gt (local.get $min) (local.get $floor))))
     (if (i32.and
           (f64.ge (f64.mul (f64.sub (local.get $c) (local.get $vmax)) (local.get $invT)) (f64.const -708))
           (i32.or (i32.eqz (local.get $mass)) (f64.ge (local.get $c) (f64.const -708))))
       (then (call $weighNormal (local.get $cs) (local.get $w) (local.get $n) (local.get $vmax) (local.get $invT) (local.get $mass)))
       (else (call $weigh (local.get $cs) (local.get $w) (local.get $n) (local.get $vmax) (local.get $invT) (local.get $mass))))
+    (if (local.get $exact) (then (f64.store (i32.const 16) (call $exactMass (local.get $cs) (local.get $n)))))
+    (i32.store (i32.const 108) (local.get $exact))
     (i32.const 0))
 
   ;; The paired pass (tokenSignals.ts, computeAt): A's clamped log-probs $ac aligned on S's entries
