@@ -6,6 +6,7 @@ import { formatPath } from '../core/contracts/validate.js';
 import { METADATA_KEY } from '../promptfoo/rolloutMetadata.js';
 import type { ErrorRowInput, ReportRowInput, RowEstimate } from '../core/analysis/buildEvalReport.js';
 import { ROW_KEY, type RowRecoverability, RowRecoverabilitySchema } from '../promptfoo/rowRecoverability.js';
+import { reportVerdictFast } from './reportVerdictFast.js';
 import { testKey, testLabel, type TestCaseLike } from './testIdentity.js';
 
 /** The gradeRollouts verdict of a promptfoo result (for the afterEach hook), or null. */
@@ -117,12 +118,7 @@ export const SAMPLE_CHARS = 500;
  * distribution, the sample output).
  */
 export function reportRowFromParts(parts: RowParts, where: string, lean = false): { row: ReportRowInput; reference: string | null } {
-  const parsed = ReportVerdictSchema.safeParse(parts.verdict);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 3).map((i) => `${ROW_KEY}.${formatPath(i.path)}: ${i.message}`);
-    throw new VerdictError(`${where}: the recoverability verdict is invalid: ${issues.join('; ')}`);
-  }
-  const v = parsed.data;
+  const v = reportVerdictFast(parts.verdict) ?? checkedVerdict(parts.verdict, where);
   let entropy: number | null = null;
   let wrongMode: number | null = null;
   if (v.answer_entropy !== undefined || v.wrong_mode_share !== undefined) {
@@ -164,6 +160,16 @@ export function reportRowFromParts(parts: RowParts, where: string, lean = false)
       row_key: lean ? null : v.row_key !== undefined ? v.row_key : (parts.rowKey?.() ?? null),
     },
   };
+}
+
+/** A verdict checked by ReportVerdictSchema; a VerdictError naming `where` and the fields when it is invalid. */
+function checkedVerdict(raw: unknown, where: string): ReportVerdict {
+  const parsed = ReportVerdictSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${ROW_KEY}.${formatPath(i.path)}: ${i.message}`);
+    throw new VerdictError(`${where}: the recoverability verdict is invalid: ${issues.join('; ')}`);
+  }
+  return parsed.data;
 }
 
 /** The name of an error from its message (`… EndpointTimeoutError: …` → `EndpointTimeoutError`), else `Error`. */
