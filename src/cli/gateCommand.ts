@@ -82,16 +82,29 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
     }
     if (values.md) await checkWritableFile(values.md, '--md');
 
-    // The two outputs are read at once, every thread taking the next chunk of either.
-    const [base, cand] = (await loadEvalOutputs([baselinePath, candidatePath], { purpose: 'gate', threads: Math.min(8, availableParallelism()) })) as [EvalOutput, EvalOutput];
-    const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
+    /** The baseline's reference scale, if it names one, and its report (no clusters: the gate compares regimes; ml-kmeans is never loaded). */
+    const baselineReport = async (base: EvalOutput, verdictEstimates: boolean) => {
+      const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
+      return { reference, verdictEstimates, report: buildEvalReportWith(null, base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates }) };
+    };
+    // The two outputs are read at once, every thread taking the next chunk of either. Once the
+    // baseline is read, its report is built here while the other thread reads on, with the
+    // estimates its own rows call for; used when the candidate's agree (else built again below).
+    let early: Promise<Awaited<ReturnType<typeof baselineReport>> | null> | undefined;
+    const [base, cand] = (await loadEvalOutputs([baselinePath, candidatePath], {
+      purpose: 'gate',
+      threads: Math.min(8, availableParallelism()),
+      onOutput: (index, output) => {
+        if (index === 0) early = baselineReport(output, gateEstimator(output.inputs, output.inputs).source === 'policy').catch(() => null);
+      },
+    })) as [EvalOutput, EvalOutput];
     let result;
     try {
       // Both evals routed by one learned policy: its estimates, as their reports show them; else the paper's rule on the baseline's scale.
       const estimator = gateEstimator(base.inputs, cand.inputs);
       const verdictEstimates = estimator.source === 'policy';
-      // No clusters (the gate compares regimes, not clusters): ml-kmeans is never loaded.
-      const baseline = buildEvalReportWith(null, base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates });
+      const built = early ? await early : null;
+      const { reference, report: baseline } = built && built.verdictEstimates === verdictEstimates ? built : await baselineReport(base, verdictEstimates);
       const candidate = buildEvalReportWith(null, cand.inputs, {
         evalId: cand.evalId,
         reference: baseline.scale ? { path: reference?.path ?? baselinePath, scale: baseline.scale } : null,

@@ -38,6 +38,12 @@ export interface LoadOptions {
   parallelMinBytes?: number;
   /** The initial read window (8 MiB); tests make it small to cross window boundaries. */
   chunkBytes?: number;
+  /**
+   * Called on this thread with each output (its index in `paths`) as soon as all of it is read,
+   * while other threads may still read the others: the gate builds the baseline's report then.
+   * Not called for an output that fails; what it throws is thrown once reading is done.
+   */
+  onOutput?: (index: number, output: EvalOutput) => void;
 }
 
 /** A JSONL output at least this large is read in chunks of whole lines by every thread. */
@@ -105,13 +111,32 @@ export async function loadEvalOutputs(paths: readonly string[], options: LoadOpt
   }
   // Whole files first: they are the longest jobs.
   jobs.sort((a, b) => Number(a.range !== undefined) - Number(b.range !== undefined) || a.file - b.file || (a.range?.start ?? 0) - (b.range?.start ?? 0));
-  const parts = canThread && jobs.length > 1 ? await readJobsInThreads(jobs, Math.min(threads, jobs.length), purpose, options.chunkBytes) : await readJobsHere(jobs, purpose, options.chunkBytes);
-  return paths.map((path, f) =>
-    assemble(
-      path,
-      jobs.flatMap((job, k) => (job.file === f ? [parts[k]!] : [])),
-    ),
-  );
+  const parts: PartialEvalOutput[] = new Array(jobs.length);
+  const partsOf = (f: number) => jobs.flatMap((job, k) => (job.file === f ? [parts[k]!] : []));
+  // Each output as soon as its last part is in (for onOutput).
+  const left = paths.map((_, f) => jobs.filter((job) => job.file === f).length);
+  const outputs: (EvalOutput | undefined)[] = new Array(paths.length);
+  let failed: { error: unknown } | null = null;
+  const onPart = (k: number, part: PartialEvalOutput) => {
+    parts[k] = part;
+    const f = jobs[k]!.file;
+    if (--left[f]! > 0 || !options.onOutput || failed) return;
+    try {
+      outputs[f] = assemble(paths[f]!, partsOf(f));
+    } catch {
+      return; // thrown below, in file order
+    }
+    try {
+      options.onOutput(f, outputs[f]);
+    } catch (error) {
+      failed = { error };
+    }
+  };
+  if (canThread && jobs.length > 1) await readJobsInThreads(jobs, Math.min(threads, jobs.length), purpose, options.chunkBytes, onPart);
+  else await readJobsHere(jobs, purpose, options.chunkBytes, onPart);
+  const all = paths.map((path, f) => outputs[f] ?? assemble(path, partsOf(f)));
+  if (failed) throw (failed as { error: unknown }).error;
+  return all;
 }
 
 /** One output from the parts its jobs read, in file order. */
@@ -232,33 +257,40 @@ async function lineRanges(path: string, size: number, count: number, minChunk: n
   return starts.map((start, k) => ({ start, end: starts[k + 1] ?? size }));
 }
 
+/** What a reader hands over: job k's part, as soon as it is read. */
+type OnPart = (k: number, part: PartialEvalOutput) => void;
+
 /** Reads every job in this thread, in order. */
-async function readJobsHere(jobs: readonly ReadJob[], purpose: 'report' | 'gate', chunkBytes?: number): Promise<PartialEvalOutput[]> {
-  const parts: PartialEvalOutput[] = [];
-  for (const job of jobs) parts.push(await readRange(job.path, purpose, job.range, chunkBytes).catch((err: unknown) => rethrowRanged(job, err)));
-  return parts;
+async function readJobsHere(jobs: readonly ReadJob[], purpose: 'report' | 'gate', chunkBytes: number | undefined, onPart: OnPart): Promise<void> {
+  for (let k = 0; k < jobs.length; k++) {
+    const job = jobs[k]!;
+    onPart(k, await readRange(job.path, purpose, job.range, chunkBytes).catch((err: unknown) => rethrowRanged(job, err)));
+  }
 }
 
 /**
  * Reads the jobs with `threads` threads: this one and threads − 1 workers, each taking the next
  * job from a shared counter until none is left (a worker's rows are copied to this thread as it
- * finishes each job). The first failure in file order is thrown once every thread has stopped.
+ * finishes each job, and handed to `onPart` here). The first failure in file order is thrown
+ * once every thread has stopped.
  */
-async function readJobsInThreads(jobs: readonly ReadJob[], threads: number, purpose: 'report' | 'gate', chunkBytes?: number): Promise<PartialEvalOutput[]> {
+async function readJobsInThreads(jobs: readonly ReadJob[], threads: number, purpose: 'report' | 'gate', chunkBytes: number | undefined, onPart: OnPart): Promise<void> {
   const next = new Int32Array(new SharedArrayBuffer(4));
-  const parts: (PartialEvalOutput | undefined)[] = new Array(jobs.length);
   const failures: { job: number; error: unknown }[] = [];
   const stop = (job: number, error: unknown) => {
     failures.push({ job, error });
     Atomics.store(next, 0, jobs.length); // nobody takes another job
   };
-  const workers = Array.from({ length: threads - 1 }, () => inWorker(jobs, next, purpose, chunkBytes, (job, part) => (parts[job] = part), stop));
+  const workers = Array.from({ length: threads - 1 }, () => inWorker(jobs, next, purpose, chunkBytes, onPart, stop));
   for (let job = Atomics.add(next, 0, 1); job < jobs.length; job = Atomics.add(next, 0, 1)) {
+    let part: PartialEvalOutput;
     try {
-      parts[job] = await readRange(jobs[job]!.path, purpose, jobs[job]!.range, chunkBytes);
+      part = await readRange(jobs[job]!.path, purpose, jobs[job]!.range, chunkBytes);
     } catch (err) {
       stop(job, err);
+      continue;
     }
+    onPart(job, part);
   }
   await Promise.all(workers);
   if (failures.length > 0) {
@@ -269,7 +301,6 @@ async function readJobsInThreads(jobs: readonly ReadJob[], threads: number, purp
     if (job) await rethrowRanged(job, first.error);
     throw first.error; // a thread that failed outside any job
   }
-  return parts as PartialEvalOutput[];
 }
 
 /** A reader's failure, with an error in a range's line named by its line in the file. */

@@ -209,6 +209,28 @@ describe('reading what promptfoo 0.121 writes', () => {
     const bad = write('bad-parallel.jsonl', ls.join('\n') + '\n');
     await expect(fromDist(bad, { threads: 3, parallelMinBytes: 0 })).rejects.toThrow(/bad-parallel\.jsonl, line 11 is not valid JSON/);
   });
+
+  it('hands each output to onOutput as soon as it is read (once, the object returned), never one that fails, and throws what onOutput throws after reading', async () => {
+    const { loadEvalOutputs } = await import('../../dist/io/loadEvalOutput.js');
+    for (const threads of [1, 2, 3]) {
+      const seen: [number, unknown][] = [];
+      const outs = await loadEvalOutputs([jsonl, json, jsonl], { threads, parallelMinBytes: 0, onOutput: (i, o) => seen.push([i, o]) });
+      expect(seen.map(([i]) => i).sort()).toEqual([0, 1, 2]);
+      for (const [i, o] of seen) expect(o).toBe(outs[i]);
+      // The first output is whole before the last is read: it comes first with one thread.
+      if (threads === 1) expect(seen.map(([i]) => i)).toEqual([0, 1, 2]);
+    }
+    const ls = lines();
+    ls[10] = ls[10]!.slice(0, 100);
+    const bad = write('bad-onoutput.jsonl', ls.join('\n') + '\n');
+    const seen: number[] = [];
+    await expect(loadEvalOutputs([jsonl, bad], { threads: 2, parallelMinBytes: 0, onOutput: (i) => seen.push(i) })).rejects.toThrow(/bad-onoutput\.jsonl, line 11/);
+    expect(seen).not.toContain(1);
+    const failing = loadEvalOutputs([jsonl, json], { threads: 2, parallelMinBytes: 0, onOutput: (i) => {
+      if (i === 0) throw new Error('from onOutput');
+    } });
+    await expect(failing).rejects.toThrow('from onOutput');
+  });
 });
 
 describe('error rows are counted, never dropped', () => {
