@@ -171,4 +171,33 @@ describe('an eval routed by the learned policy: its afterAll hook reports what w
     expect([0, 1]).toContain(mixed.status);
     expect(JSON.parse(mixed.stdout).estimator).toEqual({ source: 'paper_rule', why: 'not every failing row of both evals was routed by a learned policy' });
   });
+
+  it('the gate builds the baseline\'s report while it reads the candidate, and builds it again when the candidate calls for the other estimates: the same comparison as in turn', async () => {
+    // Baseline routed by the policy, candidate by the paper's rule: the report built early (with the
+    // policy's estimates) is not the one compared. Then the other way round, where it is.
+    const { loadEvalOutputs } = await import('../../dist/io/loadEvalOutput.js');
+    const { buildEvalReportWith } = await import('../../dist/core/analysis/buildEvalReportWith.js');
+    const { compareEvals } = await import('../../dist/core/gate/compareEvals.js');
+    const { gateEstimator } = await import('../../dist/core/gate/gateEstimator.js');
+    const { GatePolicySchema } = await import('../../dist/core/gate/gatePolicy.js');
+    const { loadReferenceScale } = await import('../../dist/io/loadReferenceScale.js');
+    const { relative } = await import('node:path');
+    for (const [a, b] of [[join(dir, 'second', 'out.json'), join(dir, 'out.json')], [join(dir, 'out.json'), join(dir, 'second', 'out.json')]] as const) {
+      const gate = run('gate', '--baseline', a, '--candidate', b, '--json');
+      expect([0, 1]).toContain(gate.status);
+      const [base, cand] = await loadEvalOutputs([a, b], { purpose: 'gate' });
+      const estimator = gateEstimator(base!.inputs, cand!.inputs);
+      const verdictEstimates = estimator.source === 'policy';
+      const reference = base!.reference ? { path: relative(process.cwd(), base!.reference) || base!.reference, scale: await loadReferenceScale(base!.reference) } : null;
+      const baseline = buildEvalReportWith(null, base!.inputs, { evalId: base!.evalId, reference, errors: base!.errors, clusters: false, verdictEstimates });
+      const candidate = buildEvalReportWith(null, cand!.inputs, {
+        evalId: cand!.evalId,
+        reference: baseline.scale ? { path: reference?.path ?? a, scale: baseline.scale } : null,
+        errors: cand!.errors,
+        clusters: false,
+        verdictEstimates,
+      });
+      expect(gate.stdout).toBe(JSON.stringify(compareEvals(baseline, candidate, GatePolicySchema.parse({}), estimator), null, 2) + '\n');
+    }
+  });
 });
