@@ -79,7 +79,7 @@ export async function reportCommand(argv: string[], out: (s: string) => void): P
       const policy = values.policy ?? (rowsPolicy.length === 1 ? rowsPolicy[0] : undefined);
       const measurements = await loadMeasurements(
         { probe: values.probe, policy, policyNamed: values.policy !== undefined, journal: values.journal },
-        { testKeys: rowNames(built.rows), strict: true },
+        { rows: rowNames(built.rows), strict: true },
       );
       report = checkedReport(addMeasurements(built, measurements));
     } catch (err) {

@@ -50,13 +50,12 @@ export function journalFingerprint(headerLine: string): string | null {
  * - the journal's settings fingerprint must be the probe's (its records' `settings`), or the
  *   policy's record of it;
  * - at least one probed problem (probe or journal) must be a row of this eval (its problem_id a
- *   graded row's test_key or row-key prefix: `testKeys` holds both).
+ *   graded row's test_key or row-key prefix: `rows` answers which, see rowNames).
  * A file the user named that fails a check is refused with an InputError that says which check
  * and both sides (`strict`, the CLI); a file that was only looked for, or any failure when not
  * strict (the afterAll hook, which must not fail the eval), becomes a note and is not used.
  */
-export async function loadMeasurements(paths: MeasurementPaths, options: { testKeys: ReadonlySet<string>; strict: boolean; cwd?: string }): Promise<LoadedMeasurements> {
-  // `testKeys`: every name the probe may give a row of this eval (test keys, and row-key prefixes).
+export async function loadMeasurements(paths: MeasurementPaths, options: { rows: RowNames; strict: boolean; cwd?: string }): Promise<LoadedMeasurements> {
   const cwd = options.cwd ?? process.cwd();
   /** A path as the report shows it: relative to the working directory when under it, else as it is. */
   const show = (p: string) => {
@@ -123,10 +122,10 @@ export async function loadMeasurements(paths: MeasurementPaths, options: { testK
       } else probe = read;
     }
   }
-  if (probe && !probe.records.some((r) => options.testKeys.has(r.problem_id))) {
+  if (probe && !options.rows.nameAny(probe.records.map((r) => r.problem_id))) {
     probe = fail(
       Boolean(paths.probe),
-      `none of the ${probe.records.length} rows of ${probe.path} is a test of this eval: it probed another population (its problem ids look like ${JSON.stringify(probe.records[0]?.problem_id ?? '')}; this eval's test keys look like ${JSON.stringify(options.testKeys.values().next().value ?? '')}; a probe names a row by its test_key or its row key's first 16 hex digits)`,
+      `none of the ${probe.records.length} rows of ${probe.path} is a test of this eval: it probed another population (its problem ids look like ${JSON.stringify(probe.records[0]?.problem_id ?? '')}; this eval's test keys look like ${JSON.stringify(options.rows.example ?? '')}; a probe names a row by its test_key or its row key's first 16 hex digits)`,
     );
   }
 
@@ -141,10 +140,10 @@ export async function loadMeasurements(paths: MeasurementPaths, options: { testK
       const against = probe ? `${probe.path}'s rows` : policy ? `the probe ${policy.path} was calibrated on` : null;
       if (against && expected !== null && read.settings !== null && read.settings !== expected) {
         fail(named, `${show(journalFile)} is the journal of another probe: its settings fingerprint is ${read.settings}, ${against} carry ${expected} (a probe with other settings, rows or models); pass that probe's own <out>.journal.jsonl`);
-      } else if (!read.entries.some((e) => options.testKeys.has(e.problem_id))) {
+      } else if (!options.rows.nameAny(read.entries.map((e) => e.problem_id))) {
         fail(
           named,
-          `none of the problems in ${show(journalFile)} is a test of this eval: it probed another population (its problem ids look like ${JSON.stringify(read.entries[0]?.problem_id ?? '')}; this eval's test keys look like ${JSON.stringify(options.testKeys.values().next().value ?? '')})`,
+          `none of the problems in ${show(journalFile)} is a test of this eval: it probed another population (its problem ids look like ${JSON.stringify(read.entries[0]?.problem_id ?? '')}; this eval's test keys look like ${JSON.stringify(options.rows.example ?? '')})`,
         );
       } else {
         if (against && (expected === null || read.settings === null)) notes.push(`${show(journalFile)}: its settings could not be checked against ${against} (no fingerprint on one side)`);
@@ -155,14 +154,25 @@ export async function loadMeasurements(paths: MeasurementPaths, options: { testK
   return { policy, probe: probe ? { path: probe.path, format: probe.format, records: probe.records, notes: probe.notes } : null, journal, notes };
 }
 
-/** Every name a probe may give a row of this eval: its test_key, and its row key's probe id. */
-export function rowNames(rows: readonly { test_key: string; row_key: string | null }[]): Set<string> {
-  const names = new Set<string>();
-  for (const r of rows) {
-    names.add(r.test_key);
-    if (r.row_key) names.add(probeRowId(r.row_key));
-  }
-  return names;
+/** The names a probe may give a row of this eval — its test_key, its row key's probe id — asked of a few ids at a time. */
+export interface RowNames {
+  /** Whether any of `ids` names a row. */
+  nameAny(ids: readonly string[]): boolean;
+  /** A name of the first row (for messages), if there is a row. */
+  example: string | undefined;
+}
+
+/** RowNames of these rows: each question is one pass over them, with the ids in a set (no set of 100k names is built). */
+export function rowNames(rows: readonly { test_key: string; row_key?: string | null }[]): RowNames {
+  return {
+    nameAny(ids) {
+      const wanted = new Set(ids);
+      if (wanted.size === 0) return false;
+      for (const r of rows) if (wanted.has(r.test_key) || (r.row_key && wanted.has(probeRowId(r.row_key)))) return true;
+      return false;
+    },
+    example: rows[0]?.test_key,
+  };
 }
 
 /** The one settings fingerprint of a probe's records, or null when they carry none (or several). */

@@ -58,7 +58,7 @@ export async function afterAll(context: { results?: any[]; prompts?: any[]; eval
   let report: EvalReport = buildEvalReport(inputs, { evalId: context.evalId ?? null, reference, errors, verdictEstimates: true });
   const policies = [...new Set(inputs.flatMap((r) => (r.estimate?.policy ? [r.estimate.policy] : [])))];
   if (policies.length === 1) {
-    const measurements = await loadMeasurements({ policy: policies[0]! }, { testKeys: rowNames(report.rows), strict: false }).catch((err: Error) => ({
+    const measurements = await loadMeasurements({ policy: policies[0]! }, { rows: rowNames(report.rows), strict: false }).catch((err: Error) => ({
       notes: [`the policy's measurements could not be read: ${err.message}`],
     }));
     report = addMeasurements(report, measurements);
