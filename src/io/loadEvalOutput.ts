@@ -116,11 +116,12 @@ export async function loadEvalOutputs(paths: readonly string[], options: LoadOpt
   // Each output as soon as its last part is in (for onOutput).
   const left = paths.map((_, f) => jobs.filter((job) => job.file === f).length);
   const outputs: (EvalOutput | undefined)[] = new Array(paths.length);
-  let failed: { error: unknown } | null = null;
+  /** What onOutput threw (the first), thrown once reading is done. */
+  const thrown: unknown[] = [];
   const onPart = (k: number, part: PartialEvalOutput) => {
     parts[k] = part;
     const f = jobs[k]!.file;
-    if (--left[f]! > 0 || !options.onOutput || failed) return;
+    if (--left[f]! > 0 || !options.onOutput || thrown.length > 0) return;
     try {
       outputs[f] = assemble(paths[f]!, partsOf(f));
     } catch {
@@ -129,13 +130,13 @@ export async function loadEvalOutputs(paths: readonly string[], options: LoadOpt
     try {
       options.onOutput(f, outputs[f]);
     } catch (error) {
-      failed = { error };
+      thrown.push(error);
     }
   };
   if (canThread && jobs.length > 1) await readJobsInThreads(jobs, Math.min(threads, jobs.length), purpose, options.chunkBytes, onPart);
   else await readJobsHere(jobs, purpose, options.chunkBytes, onPart);
   const all = paths.map((path, f) => outputs[f] ?? assemble(path, partsOf(f)));
-  if (failed) throw (failed as { error: unknown }).error;
+  if (thrown.length > 0) throw thrown[0];
   return all;
 }
 

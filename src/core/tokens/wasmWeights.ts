@@ -185,21 +185,22 @@ export class WasmWeights {
     return this.exports.exactMass(this.offset(slot, 0), n);
   }
 
-  /** The module's copy of Math.exp on n values, for tests. */
+  /** The module's copy of Math.exp on the values, for tests. */
   exactExp(values: Float64Array): Float64Array {
-    const n = values.length + (values.length % 2);
-    this.reserve(n);
-    this.input(0).set(values);
-    this.exports.fexpArray(this.offset(0, 0), this.offset(0, 1), n);
-    return this.weights(0).slice(0, values.length);
+    return this.throughArray(this.exports.fexpArray, values);
   }
 
-  /** exp of n (even) values, for tests: the module's exp. */
+  /** The module's (2-ulp) exp on the values, for tests. */
   exp(values: Float64Array): Float64Array {
+    return this.throughArray(this.exports.expArray, values);
+  }
+
+  /** `fn` (one of the module's array exps, which take an even count) over the values, through slot 0. */
+  private throughArray(fn: (src: number, dst: number, n: number) => void, values: Float64Array): Float64Array {
     const n = values.length + (values.length % 2);
     this.reserve(n);
     this.input(0).set(values);
-    this.exports.expArray(this.offset(0, 0), this.offset(0, 1), n);
+    fn(this.offset(0, 0), this.offset(0, 1), n);
     return this.weights(0).slice(0, values.length);
   }
 
