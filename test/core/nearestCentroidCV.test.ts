@@ -129,6 +129,34 @@ describe('nearest-centroid cross-validation (the gate\'s two-sample test runs it
     expect(() => new TwoClassCentroidCV(new Float64Array(6), 2, 0, 3, 2, 1)).toThrow(/both classes need rows/);
   });
 
+  it('three finite features (the gate\'s case, counted without branching on the labels) hit where nearestCentroidPredictions does: ties, −0, tiny classes whose folds train one class or none', () => {
+    const finite = fc.oneof(fc.constantFrom(0, -0, 1, -1, 0.5, 1e300, -1e300), fc.double({ min: -1e3, max: 1e3, noNaN: true }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(finite, { minLength: 3, maxLength: 3 }), { minLength: 2, maxLength: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer(),
+        fc.integer({ min: 0, max: 100 }),
+        (X, folds, seed, split) => {
+          const n0 = 1 + (split % (X.length - 1));
+          const flat = Float64Array.from(X.flat());
+          const cv = new TwoClassCentroidCV(flat, 3, n0, X.length - n0, folds, seed);
+          const labels = new Int32Array(X.length).fill(1, n0);
+          const random = seededRandom(seed ^ split);
+          for (let k = 0; k < 3; k++) {
+            const predicted = nearestCentroidPredictions(flat, 3, labels, folds, seed);
+            expect(cv.hits(labels)).toEqual([0, 1].map((c) => labels.filter((y, i) => y === c && predicted[i] === c).length));
+            for (let i = labels.length - 1; i > 0; i--) {
+              const j = Math.floor(random.uniform() * (i + 1));
+              [labels[i], labels[j]] = [labels[j]!, labels[i]!];
+            }
+          }
+        },
+      ),
+      { numRuns: 2000, seed: 17 },
+    );
+  });
+
   it('refuses folds that are not a whole number ≥ 1, naming them', () => {
     for (const folds of [0, 2.5, NaN]) expect(() => nearestCentroidCV([[1], [2]], [0, 1], folds, 1)).toThrow(/folds must be a whole number ≥ 1, got/);
   });

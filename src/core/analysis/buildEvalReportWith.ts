@@ -133,6 +133,14 @@ export function buildEvalReportWith(cluster: FailureClusterer | null, input: rea
   if (clusters) featured.forEach((r, i) => clusterOf.set(r, clusters.regimes[clusters.assignment[i]!]!.name));
 
   const ks = options.passAtK ?? [1, 3, 5, 10];
+  // Rows with the same n and c share one pass@k record (never modified once built).
+  const passAtMemo = new Map<number, Record<string, number>>();
+  const passAtFor = (n: number, c: number) => {
+    if (n >= 2 ** 26) return passAtOf(n, c, ks);
+    let p = passAtMemo.get(n * 2 ** 26 + c);
+    if (p === undefined) passAtMemo.set(n * 2 ** 26 + c, (p = passAtOf(n, c, ks)));
+    return p;
+  };
   const outRows: EvalReportRow[] = rows.map((r) => {
     let est: Pick<ReturnType<typeof prospectiveRegime>, 'regime' | 'route' | 'why' | 'z'>;
     const learned = options.verdictEstimates && r.estimate?.source === 'policy' ? r.estimate : null;
@@ -162,7 +170,7 @@ export function buildEvalReportWith(cluster: FailureClusterer | null, input: rea
       n_passed: r.n_passed,
       row_passed: r.row_passed ?? null,
       pass_rate: r.n_passed / r.n_rollouts,
-      pass_at: passAtOf(r.n_rollouts, r.n_passed, ks),
+      pass_at: passAtFor(r.n_rollouts, r.n_passed),
       features: r.features,
       z: est.z as Record<string, number> | null,
       regime: est.regime,

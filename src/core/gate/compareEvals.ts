@@ -98,9 +98,9 @@ export function compareEvals(
   const ciLabel = `${100 * (1 - policy.alpha)}% CI`;
 
   const counted = (rows: EvalReportRow[]) => {
-    const counts = new Map<ProspectiveRegime, number>(PROSPECTIVE_REGIMES.map((g) => [g, 0]));
-    for (const r of rows) counts.set(r.regime, counts.get(r.regime)! + 1);
-    return (g: ProspectiveRegime) => counts.get(g)!;
+    const counts = Object.fromEntries(PROSPECTIVE_REGIMES.map((g) => [g, 0])) as Record<ProspectiveRegime, number>;
+    for (const r of rows) counts[r.regime]++;
+    return (g: ProspectiveRegime) => counts[g];
   };
   const countB = counted(B);
   const countC = counted(C);
@@ -130,19 +130,28 @@ export function compareEvals(
     ci: [meanDiff - half, meanDiff + half] as [number, number],
     sdDiff,
   };
-  // The k of pass@k every compared row of both evals has, in order of first appearance.
+  // The k of pass@k every compared row of both evals has, in order of first appearance (each
+  // distinct pass_at object looked at once: a report's rows with the same n and c share one).
+  const keysOf = new Map<Record<string, number>, string[]>();
+  const keys = (passAt: Record<string, number>) => {
+    let k = keysOf.get(passAt);
+    if (k === undefined) keysOf.set(passAt, (k = Object.keys(passAt)));
+    return k;
+  };
   const seenKs = new Set<string>();
-  for (const r of B) for (const k in r.pass_at) seenKs.add(k);
-  const ks = [...seenKs].filter((k) => B.every((r) => k in r.pass_at) && C.every((r) => k in r.pass_at));
+  for (const r of B) for (const k of keys(r.pass_at)) seenKs.add(k);
+  for (const r of C) keys(r.pass_at);
+  const ks = [...seenKs].filter((k) => [...keysOf.values()].every((list) => list.includes(k)));
   const passAt = Object.fromEntries(ks.map((k) => [k, { baseline: mean(B.map((r) => r.pass_at[k]!)), candidate: mean(C.map((r) => r.pass_at[k]!)) }]));
 
   /** The features of the rows that failed and have all three. */
   const vectors = (rows: EvalReportRow[]) => {
     const out: number[][] = [];
+    const [f0, f1, f2] = FEATURE_NAMES;
     for (const r of rows) {
       if (r.regime === 'solved' || !r.features) continue;
-      const v = FEATURE_NAMES.map((f) => r.features![f] as number);
-      if (v.every(Number.isFinite)) out.push(v);
+      const v = [r.features[f0] as number, r.features[f1] as number, r.features[f2] as number];
+      if (Number.isFinite(v[0]) && Number.isFinite(v[1]) && Number.isFinite(v[2])) out.push(v);
     }
     return out;
   };

@@ -150,10 +150,15 @@ export class TwoClassCentroidCV {
     this.sums = new Float64Array(folds * 2 * dims);
     this.order = new Int32Array(folds * 2);
     this.seen = new Int32Array(folds);
+    this.grouped = dims === 3 && folds <= 5 && flat.length === 3 * (n0 + n1) && flat.every(Number.isFinite) ? new GroupedRows(n0 + n1) : null;
   }
+
+  /** The fast path's buffers: three finite features and at most five folds (the gate's test), else null. */
+  private readonly grouped: GroupedRows | null;
 
   /** Out-of-fold hits per class for `labels` (n0 zeros, n1 ones, in any order): [correct 0s, correct 1s]. */
   hits(labels: Int32Array): [number, number] {
+    if (this.grouped && labels.length === this.n0 + this.n1 && zerosAndOnes(labels)) return this.hitsGrouped(labels, this.grouped);
     const { flat, dims, folds, fold, sums, order, seen } = this;
     // How many rows of each class train each fold: the same for every labelling (the deal depends only on the class sizes).
     const counts = this.trainingCounts;
@@ -237,6 +242,124 @@ export class TwoClassCentroidCV {
       if (best === labels[i]) best === 0 ? hit0++ : hit1++;
     }
     return [hit0, hit1];
+  }
+
+  /**
+   * hits for three finite features, at most five folds and labels all 0 or 1, the same numbers
+   * found without a branch on the (shuffled, unpredictable) labels. Each class's rows are copied,
+   * in row order, to a block of their own; there each fold's training sum is Σ x·w over the block,
+   * w = 0 for the fold's own rows and 1 otherwise. x·1 = x, and x·0 = ±0 leaves a sum unchanged
+   * (a sum from +0 is never −0), so every sum takes the same additions in the same order as hits'.
+   */
+  private hitsGrouped(labels: Int32Array, g: GroupedRows): [number, number] {
+    const { flat, n0, folds, fold, sums, seen, foldOfPosition } = this;
+    const n = n0 + this.n1;
+    const { x, foldAt } = g;
+    // Each row's fold (its class's next dealt fold) and its copy at its class's next position.
+    let q0 = 0;
+    let q1 = n0;
+    for (let i = 0; i < n; i++) {
+      const c = labels[i]!;
+      const p = q0 + c * (q1 - q0);
+      q0 += 1 - c;
+      q1 += c;
+      const f = foldOfPosition[p]!;
+      fold[i] = f;
+      foldAt[p] = f;
+      x[p] = flat[3 * i]!;
+      x[n + p] = flat[3 * i + 1]!;
+      x[2 * n + p] = flat[3 * i + 2]!;
+    }
+    if (q0 !== n0) throw new RangeError(`labels must hold ${n0} zeros and ${this.n1} ones`);
+    for (let c = 0; c < 2; c++) {
+      const from = c === 0 ? 0 : n0;
+      const to = c === 0 ? n0 : n;
+      for (let d = 0; d < 3; d++) {
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let s4 = 0;
+        const at = d * n;
+        for (let p = from; p < to; p++) {
+          const v = x[at + p]!;
+          const w = foldAt[p]! * 5;
+          s0 += v * OUTSIDE[w]!;
+          s1 += v * OUTSIDE[w + 1]!;
+          s2 += v * OUTSIDE[w + 2]!;
+          s3 += v * OUTSIDE[w + 3]!;
+          s4 += v * OUTSIDE[w + 4]!;
+        }
+        const total = [s0, s1, s2, s3, s4];
+        for (let f = 0; f < folds; f++) sums[(f * 2 + c) * 3 + d] = total[f]!;
+      }
+    }
+    const counts = this.trainingCounts;
+    for (let fc = 0; fc < folds * 2; fc++) if (counts[fc]! > 0) for (let d = 0; d < 3; d++) sums[fc * 3 + d] = sums[fc * 3 + d]! / counts[fc]!;
+    // Per fold: the class of its first training row, then the other (as hits orders them), as centroid offsets.
+    const { nearFirst, nearSecond, classFirst } = g;
+    for (let f = 0; f < folds; f++) {
+      let i = 0;
+      while (i < n && fold[i] === f) i++;
+      const first = i < n ? labels[i]! : 0;
+      seen[f] = (i < n ? 1 : 0) + (counts[f * 2 + 1 - first]! > 0 ? 1 : 0);
+      classFirst[f] = i < n ? first : 1 - first;
+        nearFirst[f] = (f * 2 + classFirst[f]!) * 3;
+      nearSecond[f] = (f * 2 + 1 - classFirst[f]!) * 3;
+    }
+    let hit0 = 0;
+    let hit1 = 0;
+    for (let i = 0; i < n; i++) {
+      const f = fold[i]!;
+      const m = seen[f]!;
+      if (m === 0) continue;
+      const a = nearFirst[f]!;
+      const b = nearSecond[f]!;
+      const x0 = flat[3 * i]!;
+      const x1 = flat[3 * i + 1]!;
+      const x2 = flat[3 * i + 2]!;
+      const s0 = x0 - sums[a]!;
+      const s1 = x1 - sums[a + 1]!;
+      const s2 = x2 - sums[a + 2]!;
+      const t0 = x0 - sums[b]!;
+      const t1 = x1 - sums[b + 1]!;
+      const t2 = x2 - sums[b + 2]!;
+      const first = s0 * s0 + s1 * s1 + s2 * s2;
+      const second = t0 * t0 + t1 * t1 + t2 * t2;
+      // hits' rule: the first class unless the second trains the fold too and is strictly nearer.
+      const c0 = classFirst[f]!;
+      const best = m === 2 && second < (first < Infinity ? first : Infinity) ? 1 - c0 : c0;
+      const label = labels[i]!;
+      hit1 += best & label;
+      hit0 += (best | label) ^ 1;
+    }
+    return [hit0, hit1];
+  }
+}
+
+/** OUTSIDE[g·5 + f]: 1 when a row of fold g trains fold f (g ≠ f), else 0. */
+const OUTSIDE = Float64Array.from({ length: 25 }, (_, k) => (Math.floor(k / 5) === k % 5 ? 0 : 1));
+
+/** Whether every label is 0 or 1. */
+function zerosAndOnes(labels: Int32Array): boolean {
+  let other = 0;
+  for (let i = 0; i < labels.length; i++) other |= labels[i]! & ~1;
+  return other === 0;
+}
+
+/** Buffers of hitsGrouped, allocated once per test. */
+class GroupedRows {
+  /** Rows grouped by class (class 0's block first), one feature after another: x[d·n + position]. */
+  readonly x: Float64Array;
+  /** The fold of the row at each grouped position. */
+  readonly foldAt: Int32Array;
+  /** Per fold: its first class, and the offsets in `sums` of its first and second class's centroids. */
+  readonly classFirst = new Int32Array(5);
+  readonly nearFirst = new Int32Array(5);
+  readonly nearSecond = new Int32Array(5);
+  constructor(n: number) {
+    this.x = new Float64Array(3 * n);
+    this.foldAt = new Int32Array(n);
   }
 }
 
