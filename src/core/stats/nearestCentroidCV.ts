@@ -255,6 +255,7 @@ export class TwoClassCentroidCV {
     const { flat, n0, folds, fold, sums, seen, foldOfPosition } = this;
     const n = n0 + this.n1;
     const { x, foldAt } = g;
+    const outside = OUTSIDE;
     // Each row's fold (its class's next dealt fold) and its copy at its class's next position.
     let q0 = 0;
     let q1 = n0;
@@ -284,11 +285,11 @@ export class TwoClassCentroidCV {
         for (let p = from; p < to; p++) {
           const v = x[at + p]!;
           const w = foldAt[p]! * 5;
-          s0 += v * OUTSIDE[w]!;
-          s1 += v * OUTSIDE[w + 1]!;
-          s2 += v * OUTSIDE[w + 2]!;
-          s3 += v * OUTSIDE[w + 3]!;
-          s4 += v * OUTSIDE[w + 4]!;
+          s0 += v * outside[w]!;
+          s1 += v * outside[w + 1]!;
+          s2 += v * outside[w + 2]!;
+          s3 += v * outside[w + 3]!;
+          s4 += v * outside[w + 4]!;
         }
         const total = [s0, s1, s2, s3, s4];
         for (let f = 0; f < folds; f++) sums[(f * 2 + c) * 3 + d] = total[f]!;
