@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../io/inputError.js';
+import { startReaderFor } from '../io/readerThreads.js';
 import { didYouMean, describeParseError, isParseArgsError } from './cliErrors.js';
 
 export type Command = (argv: string[], out: (s: string) => void, err: (s: string) => void) => Promise<number>;
@@ -18,6 +19,8 @@ export interface CommandSpec {
   summary: string;
   /** Other names that run the same command. */
   aliases?: string[];
+  /** Work to start before the command's module loads, from its raw arguments (only what speeds it up: the arguments are not checked yet). */
+  prestart?: (argv: string[]) => void;
 }
 
 /** A command module's `run` and `usage`, by their export names, loaded when first asked for. */
@@ -59,11 +62,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: lazy(() => import('./reportCommand.js'), 'reportCommand', 'REPORT_USAGE'),
     synopsis: 'report <eval-output.json>',
     summary: 'recoverability.json / .md / .html from a promptfoo output',
+    prestart: (argv) => startReaderFor([argv.find((a) => !a.startsWith('-') && a.toLowerCase().endsWith('.jsonl'))]),
   },
   gate: {
     load: lazy(() => import('./gateCommand.js'), 'gateCommand', 'GATE_USAGE'),
     synopsis: 'gate --baseline A --candidate B',
     summary: 'compare two evals; exit 1 on a regime-shift regression',
+    prestart: (argv) => startReaderFor([flagValue(argv, '--baseline'), flagValue(argv, '--candidate')]),
   },
   validate: {
     load: lazy(() => import('./validateCommand.js'), 'validateCommand', 'VALIDATE_USAGE'),
@@ -134,6 +139,7 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
   const [, spec] = found;
   let usage = '';
   try {
+    if (helpTopic === undefined && !rest.includes('--help') && !rest.includes('-h')) spec.prestart?.(rest);
     const command = await spec.load();
     usage = command.usage;
     if (helpTopic !== undefined) {
@@ -155,6 +161,15 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
     else err(`recoverability ${name}: unexpected error: ${firstLine(error)} (rerun with --debug for the stack)`);
     return 2;
   }
+}
+
+/** The value of `--flag value` or `--flag=value` in raw arguments, if any. */
+function flagValue(argv: string[], flag: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) return argv[i + 1];
+    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
+  }
+  return undefined;
 }
 
 function unknownCommand(name: string, err: (s: string) => void): number {

@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { ErrorRowInput, ReportRowInput } from '../core/analysis/buildEvalReport.js';
 import { classifyResult, reportRowFromParts, VerdictError } from '../report/reportInputs.js';
 import { evalOutputSize } from './evalOutputSize.js';
 import { InputError } from './inputError.js';
 import { JsonSyntaxError, NeedMoreInput } from './jsonScan.js';
 import { OutputFormatError, readPromptfooRows } from './promptfooOutput.js';
+import type { ReaderJobs } from './loadEvalOutputWorker.js';
+import { PARALLEL_BYTES, READER_SCRIPT, readerThread } from './readerThreads.js';
 import { scanRowParts } from './rowScan.js';
 
 export interface EvalOutput {
@@ -46,11 +46,8 @@ export interface LoadOptions {
   onOutput?: (index: number, output: EvalOutput) => void;
 }
 
-/** A JSONL output at least this large is read in chunks of whole lines by every thread. */
-const PARALLEL_BYTES = 64 << 20;
 /** Chunks of a large JSONL output: about this many per thread (so threads that run slower take fewer), each 8–64 MiB. */
 const CHUNKS_PER_THREAD = 6;
-const WORKER = fileURLToPath(new URL('./loadEvalOutputWorker.js', import.meta.url));
 
 /** An input error about a JSONL line counted from the start of a range: the caller names the line in the file. */
 export class RangeLineError extends Error {
@@ -97,7 +94,7 @@ export async function loadEvalOutputs(paths: readonly string[], options: LoadOpt
   const sizes = await Promise.all(paths.map((p) => evalOutputSize(p)));
   const threads = Math.max(1, Math.min(options.threads ?? Math.min(4, availableParallelism()), 16));
   const purpose = options.purpose ?? 'report';
-  const canThread = threads > 1 && existsSync(WORKER);
+  const canThread = threads > 1 && existsSync(READER_SCRIPT);
   const jobs: ReadJob[] = [];
   for (let f = 0; f < paths.length; f++) {
     const path = paths[f]!;
@@ -323,8 +320,8 @@ function inWorker(
   onError: (job: number, error: unknown) => void,
 ): Promise<void> {
   return new Promise((resolveDone) => {
-    // A larger young generation than the default: a reader allocates many short-lived values per row.
-    const worker = new Worker(WORKER, { workerData: { jobs, next, purpose, chunkBytes }, resourceLimits: { maxYoungGenerationSizeMb: 48 } });
+    const worker = readerThread();
+    worker.postMessage({ jobs, next, purpose, chunkBytes } satisfies ReaderJobs);
     let done = false;
     const finish = () => {
       if (!done) (done = true), resolveDone();

@@ -1,30 +1,37 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { InputError } from './inputError.js';
 import { RangeLineError, readRange } from './loadEvalOutput.js';
 
-/**
- * A reader thread of loadEvalOutputs: takes the next job from the shared counter (a whole output,
- * or a byte range of whole JSONL lines) until none is left, and posts what each held.
- */
-const { jobs, next, purpose, chunkBytes } = workerData as {
-  jobs: { path: string; range?: { start: number; end: number } }[];
+/** What a reader is asked to read: the jobs, and the counter every thread takes the next job from. */
+export interface ReaderJobs {
+  jobs: readonly { path: string; range?: { start: number; end: number } }[];
   next: Int32Array;
   purpose: 'report' | 'gate';
   chunkBytes?: number;
-};
-for (let job = Atomics.add(next, 0, 1); job < jobs.length; job = Atomics.add(next, 0, 1)) {
-  try {
-    parentPort!.postMessage({ job, ok: await readRange(jobs[job]!.path, purpose, jobs[job]!.range, chunkBytes) });
-  } catch (err) {
-    Atomics.store(next, 0, jobs.length); // nobody takes another job
-    const e = err as Error;
-    parentPort!.postMessage({
-      job,
-      error:
-        err instanceof RangeLineError
-          ? { kind: 'RangeLineError', message: e.message, line: err.line, rest: err.rest }
-          : { kind: err instanceof InputError ? 'InputError' : e.name, message: e.message },
-    });
-  }
 }
-parentPort!.postMessage({ done: true });
+
+/**
+ * A reader thread of loadEvalOutputs (started by readerThreads, possibly before the reading is
+ * known): waits for its ReaderJobs, then takes the next job from the shared counter (a whole
+ * output, or a byte range of whole JSONL lines) until none is left, and posts what each held.
+ */
+parentPort!.once('message', (asked: ReaderJobs) => void read(asked));
+
+async function read({ jobs, next, purpose, chunkBytes }: ReaderJobs): Promise<void> {
+  for (let job = Atomics.add(next, 0, 1); job < jobs.length; job = Atomics.add(next, 0, 1)) {
+    try {
+      parentPort!.postMessage({ job, ok: await readRange(jobs[job]!.path, purpose, jobs[job]!.range, chunkBytes) });
+    } catch (err) {
+      Atomics.store(next, 0, jobs.length); // nobody takes another job
+      const e = err as Error;
+      parentPort!.postMessage({
+        job,
+        error:
+          err instanceof RangeLineError
+            ? { kind: 'RangeLineError', message: e.message, line: err.line, rest: err.rest }
+            : { kind: err instanceof InputError ? 'InputError' : e.name, message: e.message },
+      });
+    }
+  }
+  parentPort!.postMessage({ done: true });
+}

@@ -1,6 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/io/inputError.js';
 import { loadEvalOutput, readRange } from '../../src/io/loadEvalOutput.js';
@@ -208,6 +210,35 @@ describe('reading what promptfoo 0.121 writes', () => {
     ls[10] = ls[10]!.slice(0, 100);
     const bad = write('bad-parallel.jsonl', ls.join('\n') + '\n');
     await expect(fromDist(bad, { threads: 3, parallelMinBytes: 0 })).rejects.toThrow(/bad-parallel\.jsonl, line 11 is not valid JSON/);
+  });
+
+  it('a reader started ahead (as the CLI starts one for report and gate) reads the same rows, is used once, and never keeps the process alive', async () => {
+    const { loadEvalOutputs } = await import('../../dist/io/loadEvalOutput.js');
+    const threads = await import('../../dist/io/readerThreads.js');
+    const expected = (await loadEvalOutput(jsonl)).inputs;
+    threads.startReader();
+    expect(threads.readersWaiting()).toBe(1);
+    const [x, y] = await loadEvalOutputs([jsonl, json], { threads: 2, parallelMinBytes: 0 });
+    expect(threads.readersWaiting()).toBe(0);
+    expect(x!.inputs).toEqual(expected);
+    expect(y!.inputs).toEqual(expected);
+    // Started for several outputs, or one JSONL of 64 MiB or more (a sparse file here); not for one small output, or a path that is not there.
+    const big = join(dir, 'big.jsonl');
+    writeFileSync(big, '');
+    truncateSync(big, 64 << 20);
+    for (const [paths, started] of [[[jsonl], 0], [[jsonl, json], 1], [[big], 1], [[join(dir, 'absent.jsonl')], 0], [[undefined], 0]] as const) {
+      threads.startReaderFor(paths);
+      expect(threads.readersWaiting()).toBe(started);
+      if (started) threads.readerThread().terminate();
+    }
+    // A process that starts a reader and never takes it exits (after the reader has started: it is not merely gone).
+    const script = join(dir, 'start-reader.mjs');
+    writeFileSync(
+      script,
+      `const m = await import(${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist/io/readerThreads.js')).href)});\nm.startReader();\nawait new Promise((r) => setTimeout(r, 1500));\nconsole.log(m.readersWaiting());\n`,
+    );
+    const child = spawnSync(process.execPath, [script], { timeout: 20_000, encoding: 'utf8' });
+    expect([child.status, child.stdout.trim()]).toEqual([0, '1']);
   });
 
   it('hands each output to onOutput as soon as it is read (once, the object returned), never one that fails, and throws what onOutput throws after reading', async () => {
