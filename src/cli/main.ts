@@ -62,7 +62,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: lazy(() => import('./reportCommand.js'), 'reportCommand', 'REPORT_USAGE'),
     synopsis: 'report <eval-output.json>',
     summary: 'recoverability.json / .md / .html from a promptfoo output',
-    prestart: (argv) => startReaderFor([argv.find((a) => !a.startsWith('-') && a.toLowerCase().endsWith('.jsonl'))]),
+    prestart: (argv) => startReaderFor([firstPositional(argv)]),
   },
   gate: {
     load: lazy(() => import('./gateCommand.js'), 'gateCommand', 'GATE_USAGE'),
@@ -161,6 +161,17 @@ export async function main(argv: string[], out = (s: string) => console.log(s), 
     else err(`recoverability ${name}: unexpected error: ${firstLine(error)} (rerun with --debug for the stack)`);
     return 2;
   }
+}
+
+/** The first positional argument in raw arguments where every option but --help/-h takes a value (as `report`'s do), if any. */
+export function firstPositional(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1];
+    if (!a.startsWith('-')) return a;
+    if (a !== '--help' && a !== '-h' && !a.includes('=')) i++; // its value
+  }
+  return undefined;
 }
 
 /** The value of `--flag value` or `--flag=value` in raw arguments, if any. */

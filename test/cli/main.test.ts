@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeParseError, didYouMean, flagsOf } from '../../src/cli/cliErrors.js';
-import { COMMANDS, main } from '../../src/cli/main.js';
+import { COMMANDS, firstPositional, main } from '../../src/cli/main.js';
 import { InputError } from '../../src/io/inputError.js';
 
 async function run(...argv: string[]) {
@@ -136,5 +136,15 @@ describe('the installed launcher', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
+  });
+});
+
+describe('the input a command reads, found before its module loads (to start its reader thread early)', () => {
+  it('report: the first positional, stepping over every option\'s value (a journal named *.jsonl is not the input)', () => {
+    expect(firstPositional(['out.jsonl'])).toBe('out.jsonl');
+    expect(firstPositional(['--journal', 'probe.csv.journal.jsonl', '--out', 'dir', 'out.jsonl'])).toBe('out.jsonl');
+    expect(firstPositional(['--format=json', '-h', 'out.jsonl'])).toBe('out.jsonl');
+    expect(firstPositional(['--out', 'dir', '--', '-odd.jsonl'])).toBe('-odd.jsonl');
+    expect(firstPositional(['--out', 'dir'])).toBeUndefined();
   });
 });
