@@ -302,11 +302,12 @@ export class TwoClassCentroidCV {
     for (let f = 0; f < folds; f++) {
       let i = 0;
       while (i < n && fold[i] === f) i++;
+      // No training row at all (i = n): neither class trains the fold, whose rows are then not predicted.
       const first = i < n ? labels[i]! : 0;
       seen[f] = (i < n ? 1 : 0) + (counts[f * 2 + 1 - first]! > 0 ? 1 : 0);
-      classFirst[f] = i < n ? first : 1 - first;
-        nearFirst[f] = (f * 2 + classFirst[f]!) * 3;
-      nearSecond[f] = (f * 2 + 1 - classFirst[f]!) * 3;
+      classFirst[f] = first;
+      nearFirst[f] = (f * 2 + first) * 3;
+      nearSecond[f] = (f * 2 + 1 - first) * 3;
     }
     let hit0 = 0;
     let hit1 = 0;
