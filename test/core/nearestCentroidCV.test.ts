@@ -90,7 +90,7 @@ describe('nearest-centroid cross-validation (the gate\'s two-sample test runs it
     );
   });
 
-  it('the relabelling counter (dealt once, reused) hits exactly where nearestCentroidPredictions does: any dims (3 written out), folds, ties, infinities and NaN', () => {
+  it('the relabelling counter (dealt once, reused) hits exactly where nearestCentroidPredictions does: any dims, folds, ties, infinities and NaN (the plain loop, and the grouped path where all is finite)', () => {
     const odd = fc.oneof(values, fc.constantFrom(Infinity, -Infinity, NaN, 1e308, -1e308));
     fc.assert(
       fc.property(

@@ -156,7 +156,11 @@ export class TwoClassCentroidCV {
   /** The fast path's buffers: three finite features and at most five folds (the gate's test), else null. */
   private readonly grouped: GroupedRows | null;
 
-  /** Out-of-fold hits per class for `labels` (n0 zeros, n1 ones, in any order): [correct 0s, correct 1s]. */
+  /**
+   * Out-of-fold hits per class for `labels` (n0 zeros, n1 ones, in any order): [correct 0s,
+   * correct 1s]. The gate's case (three finite features, at most five folds) is hitsGrouped;
+   * any other is the plain loop here.
+   */
   hits(labels: Int32Array): [number, number] {
     if (this.grouped && labels.length === this.n0 + this.n1 && zerosAndOnes(labels)) return this.hitsGrouped(labels, this.grouped);
     const { flat, dims, folds, fold, sums, order, seen } = this;
@@ -184,20 +188,7 @@ export class TwoClassCentroidCV {
       const own = fold[i]!;
       const row = i * dims;
       let at = (labels[i] === 0 ? 0 : 1) * dims;
-      if (dims === 3) {
-        // The gate's three features, in registers (the same additions, 2–3× quicker).
-        const x0 = flat[row]!;
-        const x1 = flat[row + 1]!;
-        const x2 = flat[row + 2]!;
-        for (let f = 0; f < folds; f++, at += stride) {
-          if (f === own) continue;
-          sums[at]! += x0;
-          sums[at + 1]! += x1;
-          sums[at + 2]! += x2;
-        }
-      } else {
-        for (let f = 0; f < folds; f++, at += stride) if (f !== own) for (let d = 0; d < dims; d++) sums[at + d]! += flat[row + d]!;
-      }
+      for (let f = 0; f < folds; f++, at += stride) if (f !== own) for (let d = 0; d < dims; d++) sums[at + d]! += flat[row + d]!;
     }
     for (let fc = 0; fc < folds * 2; fc++) if (counts[fc]! > 0) for (let d = 0; d < dims; d++) sums[fc * dims + d] = sums[fc * dims + d]! / counts[fc]!;
     let hit0 = 0;
@@ -206,38 +197,18 @@ export class TwoClassCentroidCV {
       const f = fold[i]!;
       const m = seen[f]!;
       const row = i * dims;
+      if (m === 0) continue;
       let best = order[f * 2]!;
-      if (dims === 3 && m === 2) {
-        // Both classes train the fold (the usual case): the loop below, written out.
-        const c1 = order[f * 2 + 1]!;
-        const a = (f * 2 + best) * 3;
-        const b = (f * 2 + c1) * 3;
-        const x0 = flat[row]!;
-        const x1 = flat[row + 1]!;
-        const x2 = flat[row + 2]!;
-        const s0 = x0 - sums[a]!;
-        const s1 = x1 - sums[a + 1]!;
-        const s2 = x2 - sums[a + 2]!;
-        const t0 = x0 - sums[b]!;
-        const t1 = x1 - sums[b + 1]!;
-        const t2 = x2 - sums[b + 2]!;
-        const first = s0 * s0 + s1 * s1 + s2 * s2;
-        const second = t0 * t0 + t1 * t1 + t2 * t2;
-        // The loop's rule: the first class unless the second is strictly nearer (a NaN or infinite first distance counts as infinity).
-        if (second < (first < Infinity ? first : Infinity)) best = c1;
-      } else {
-        if (m === 0) continue;
-        let bestD = Infinity;
-        for (let k = 0; k < m; k++) {
-          const c = order[f * 2 + k]!;
-          const at = (f * 2 + c) * dims;
-          let dist = 0;
-          for (let d = 0; d < dims; d++) {
-            const t = flat[row + d]! - sums[at + d]!;
-            dist += t * t; // = t ** 2 exactly (V8's pow is fdlibm's, which returns t * t for an exponent of 2), without the call
-          }
-          if (dist < bestD) (bestD = dist), (best = c);
+      let bestD = Infinity;
+      for (let k = 0; k < m; k++) {
+        const c = order[f * 2 + k]!;
+        const at = (f * 2 + c) * dims;
+        let dist = 0;
+        for (let d = 0; d < dims; d++) {
+          const t = flat[row + d]! - sums[at + d]!;
+          dist += t * t; // = t ** 2 exactly (V8's pow is fdlibm's, which returns t * t for an exponent of 2), without the call
         }
+        if (dist < bestD) (bestD = dist), (best = c);
       }
       if (best === labels[i]) best === 0 ? hit0++ : hit1++;
     }
@@ -328,7 +299,8 @@ export class TwoClassCentroidCV {
       const t2 = x2 - sums[b + 2]!;
       const first = s0 * s0 + s1 * s1 + s2 * s2;
       const second = t0 * t0 + t1 * t1 + t2 * t2;
-      // hits' rule: the first class unless the second trains the fold too and is strictly nearer.
+      // hits' rule: the first class unless the second trains the fold too and is strictly nearer
+      // (a NaN or infinite first distance counts as infinity, as the loop's `dist < bestD` from ∞ takes it).
       const c0 = classFirst[f]!;
       const best = m === 2 && second < (first < Infinity ? first : Infinity) ? 1 - c0 : c0;
       const label = labels[i]!;
