@@ -8,9 +8,10 @@ import { evalOutputSize } from './evalOutputSize.js';
 import { InputError } from './inputError.js';
 import { JsonSyntaxError, NeedMoreInput } from './jsonScan.js';
 import { OutputFormatError, readPromptfooRows } from './promptfooOutput.js';
-import type { ReaderJobs } from './loadEvalOutputWorker.js';
+import type { ReaderJobs, ReaderMessage } from './loadEvalOutputWorker.js';
 import { PARALLEL_BYTES, READER_SCRIPT, readerThread } from './readerThreads.js';
 import { scanRowParts } from './rowScan.js';
+import { type PackedRows, unpackRows } from './rowTransfer.js';
 
 export interface EvalOutput {
   path: string;
@@ -268,8 +269,8 @@ async function readJobsHere(jobs: readonly ReadJob[], purpose: 'report' | 'gate'
 
 /**
  * Reads the jobs with `threads` threads: this one and threads − 1 workers, each taking the next
- * job from a shared counter until none is left (a worker's rows are copied to this thread as it
- * finishes each job, and handed to `onPart` here). The first failure in file order is thrown
+ * job from a shared counter until none is left (a worker's rows come to this thread as it
+ * finishes each job, packed in columns (rowTransfer), and are handed to `onPart` here). The first failure in file order is thrown
  * once every thread has stopped.
  */
 async function readJobsInThreads(jobs: readonly ReadJob[], threads: number, purpose: 'report' | 'gate', chunkBytes: number | undefined, onPart: OnPart): Promise<void> {
@@ -326,9 +327,9 @@ function inWorker(
     const finish = () => {
       if (!done) (done = true), resolveDone();
     };
-    worker.on('message', (m: { job?: number; ok?: PartialEvalOutput; error?: { kind: string; message: string; line?: number; rest?: string }; done?: boolean }) => {
+    worker.on('message', (m: ReaderMessage) => {
       if (m.done) return finish();
-      if (m.ok) onPart(m.job!, m.ok);
+      if (m.ok) onPart(m.job!, receivedPart(m.ok, m.packed));
       else if (m.error) {
         const e = m.error;
         onError(m.job!, e.kind === 'RangeLineError' ? new RangeLineError(e.line!, e.rest!) : e.kind === 'InputError' ? new InputError(e.message) : new Error(e.message));
@@ -343,6 +344,11 @@ function inWorker(
       finish();
     });
   });
+}
+
+/** A part as a reader thread posted it (ReaderMessage's `ok` and `packed`), with its rows. */
+export function receivedPart(ok: PartialEvalOutput, packed: PackedRows | undefined): PartialEvalOutput {
+  return packed ? { ...ok, inputs: unpackRows(packed) } : ok;
 }
 
 /** Lines before byte `offset` (only to name a line in an error). */

@@ -212,6 +212,38 @@ describe('reading what promptfoo 0.121 writes', () => {
     await expect(fromDist(bad, { threads: 3, parallelMinBytes: 0 })).rejects.toThrow(/bad-parallel\.jsonl, line 11 is not valid JSON/);
   });
 
+  it('a reader thread that reads every job itself posts the same rows (packed in columns) and errors as this thread reads', async () => {
+    // In the tests above this thread may take every job of a small file before a reader has
+    // started; here a reader is the only one taking jobs.
+    const { receivedPart } = await import('../../dist/io/loadEvalOutput.js');
+    const { readerThread } = await import('../../dist/io/readerThreads.js');
+    const size = readFileSync(jsonl).length;
+    const cut = readFileSync(jsonl).indexOf(0x0a, size >> 1) + 1;
+    const ls = lines();
+    ls[2] = ls[2]!.slice(0, 100);
+    const bad = write('bad-reader.jsonl', ls.join('\n') + '\n');
+    const jobs = [{ path: jsonl, range: { start: 0, end: cut } }, { path: jsonl, range: { start: cut, end: size } }, { path: json }, { path: bad }];
+    for (const purpose of ['report', 'gate'] as const) {
+      const worker = readerThread();
+      const next = new Int32Array(new SharedArrayBuffer(4));
+      const messages: { job?: number; ok?: unknown; packed?: unknown; error?: { kind: string; message: string }; done?: boolean }[] = [];
+      await new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: (typeof messages)[number]) => (messages.push(m), m.done && resolve()));
+        worker.once('error', reject);
+        worker.postMessage({ jobs, next, purpose });
+      });
+      await worker.terminate();
+      expect(messages.map((m) => m.job)).toEqual([0, 1, 2, 3, undefined]);
+      for (let k = 0; k < 3; k++) {
+        const m = messages[k]!;
+        expect(m.packed).toBeDefined(); // rows of the plugin pack
+        const expected = await readRange(jobs[k]!.path, purpose, jobs[k]!.range);
+        expect(receivedPart(m.ok as never, m.packed as never)).toEqual(expected);
+      }
+      expect(messages[3]!.error).toEqual({ kind: 'InputError', message: `${bad}, line 3 is not valid JSON (a JSONL output holds one complete promptfoo result per line)` });
+    }
+  });
+
   it('a reader started ahead (as the CLI starts one for report and gate) reads the same rows, is used once, and never keeps the process alive', async () => {
     const { loadEvalOutputs } = await import('../../dist/io/loadEvalOutput.js');
     const threads = await import('../../dist/io/readerThreads.js');
