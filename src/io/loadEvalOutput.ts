@@ -47,7 +47,7 @@ export interface LoadOptions {
   onOutput?: (index: number, output: EvalOutput) => void;
 }
 
-/** Chunks of a large JSONL output: about this many per thread (so threads that run slower take fewer), each 8–64 MiB. */
+/** Chunks of a large JSONL output: about this many per thread (so threads that run slower take fewer), each 8–64 MiB, the last ones smaller (chunkStarts). */
 const CHUNKS_PER_THREAD = 6;
 
 /** An input error about a JSONL line counted from the start of a range: the caller names the line in the file. */
@@ -104,7 +104,7 @@ export async function loadEvalOutputs(paths: readonly string[], options: LoadOpt
     else {
       // Chunks of 8 MiB at least (less only when told to thread smaller files: tests).
       const minChunk = Math.max(1, Math.min(8 << 20, options.parallelMinBytes ?? PARALLEL_BYTES));
-      for (const range of await lineRanges(path, sizes[f]!, threads * CHUNKS_PER_THREAD, minChunk)) jobs.push({ file: f, path, range });
+      for (const range of await lineRanges(path, sizes[f]!, threads * CHUNKS_PER_THREAD, threads, minChunk)) jobs.push({ file: f, path, range });
     }
   }
   // Whole files first: they are the longest jobs.
@@ -226,15 +226,18 @@ interface ReadJob {
   range?: { start: number; end: number };
 }
 
-/** About `count` byte ranges of about equal size (`minChunk` to 64 MiB each) covering a JSONL file, each starting at a line start. */
-async function lineRanges(path: string, size: number, count: number, minChunk: number): Promise<{ start: number; end: number }[]> {
+/**
+ * Byte ranges covering a JSONL file for `threads` threads, each starting at a line start: about
+ * `count` of them (`minChunk` to 64 MiB each), the last ones smaller (chunkStarts).
+ */
+async function lineRanges(path: string, size: number, count: number, threads: number, minChunk: number): Promise<{ start: number; end: number }[]> {
   const parts = Math.max(1, Math.min(count, Math.floor(size / minChunk)), Math.ceil(size / (64 << 20)));
   const starts = [0];
   const handle = await open(path, 'r');
   try {
     const probe = Buffer.allocUnsafe(1 << 20);
-    for (let k = 1; k < parts; k++) {
-      let at = Math.floor((size * k) / parts);
+    for (const cut of chunkStarts(size, parts, threads, minChunk).slice(1)) {
+      let at = cut;
       for (;;) {
         const { bytesRead } = await handle.read(probe, 0, probe.length, at);
         if (bytesRead === 0) {
@@ -254,6 +257,25 @@ async function lineRanges(path: string, size: number, count: number, minChunk: n
     await handle.close();
   }
   return starts.map((start, k) => ({ start, end: starts[k + 1] ?? size }));
+}
+
+/**
+ * Where the chunks of a file of `size` bytes begin (before each moves on to a line start):
+ * chunks of a `parts`-th of the file, except that the last ones shrink, each about a
+ * 2·`threads`-th of what is left (down to an eighth of the others, and `minChunk`). Threads that
+ * take the next chunk until none is left then finish within a small chunk of each other, not a
+ * whole one (guided self-scheduling).
+ */
+export function chunkStarts(size: number, parts: number, threads: number, minChunk: number): number[] {
+  const regular = size / parts;
+  const smallest = Math.max(minChunk, regular / 8);
+  const starts = [0];
+  for (let at = 0; ; ) {
+    const left = size - at;
+    const chunk = Math.max(1, Math.floor(Math.max(smallest, Math.min(regular, left / (2 * threads)))));
+    if (chunk >= left) return starts;
+    starts.push((at += chunk));
+  }
 }
 
 /** What a reader hands over: job k's part, as soon as it is read. */
