@@ -14,7 +14,7 @@ export function canonicalJson(value: unknown): string {
   const object = value as Record<string, unknown>;
   const keys = Object.keys(object).sort();
   // The usual vars, every value a string, number, boolean or null: one JSON.stringify with the keys in order.
-  if (keys.every((k) => isScalar(object[k]))) return JSON.stringify(object, keys);
+  if (keys.every((k) => isScalar(object[k]))) return scalarsJson(object, keys);
   let text = '';
   for (const k of keys) {
     const v = object[k];
@@ -22,6 +22,22 @@ export function canonicalJson(value: unknown): string {
     text += `${text === '' ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
   }
   return `{${text}}`;
+}
+
+/**
+ * JSON of an object of scalars with its members in the order of `keys` (sorted). A fresh object
+ * with the members added in that order is written by JSON.stringify's fast path; one with a key
+ * that may be an array index (written first, in numeric order, whatever the order of adding) or
+ * `__proto__` (assigned, it sets no member) is written with `keys` as the property list.
+ */
+function scalarsJson(object: Record<string, unknown>, keys: readonly string[]): string {
+  const ordered: Record<string, unknown> = {};
+  for (const k of keys) {
+    const c = k.charCodeAt(0);
+    if ((c >= 0x30 && c <= 0x39) || k === '__proto__') return JSON.stringify(object, keys as string[]);
+    ordered[k] = object[k];
+  }
+  return JSON.stringify(ordered);
 }
 
 const isScalar = (v: unknown) => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { testKey } from '../../src/report/testIdentity.js';
+import { canonicalJson, testKey } from '../../src/report/testIdentity.js';
 
 const grade = (config: Record<string, unknown>) => ({ type: 'javascript', value: 'package:promptfoo-recoverability:gradeRollouts', config });
 const vars = { expression: '1+2', answer: '3' };
@@ -30,5 +31,35 @@ describe('testKey: what a test is, not how its failures are read', () => {
     expect(testKey({ vars: nested, assert })).toBe('sha256:b502d003adf188c5a6fa');
     // The same assertions given as raw JSON text (how the output reader passes them).
     expect(testKey({ vars: nested }, null, JSON.stringify(assert))).toBe('sha256:b502d003adf188c5a6fa');
+  });
+});
+
+describe('canonicalJson', () => {
+  /** The definition, written plainly: keys sorted at every level, undefined members dropped. */
+  const reference = (v: unknown): string => {
+    if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+    if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`;
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${reference(o[k])}`)
+      .join(',')}}`;
+  };
+
+  it('sorts keys that look like array indexes as text, and keeps a __proto__ member (as JSON.parse makes one)', () => {
+    const parsed = JSON.parse('{"b":1,"10":"x","9":null,"__proto__":"p","a":true,"-1":2}') as Record<string, unknown>;
+    expect(canonicalJson(parsed)).toBe('{"-1":2,"10":"x","9":null,"__proto__":"p","a":true,"b":1}');
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":"p","a":true}'))).toBe('{"__proto__":"p","a":true,"b":1}');
+    expect(canonicalJson({ z: 1, y: 'é', x: -0, w: 1e21 })).toBe('{"w":1e+21,"x":0,"y":"é","z":1}');
+  });
+
+  it('is the plain definition for any JSON value (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)))), (v) => {
+        expect(canonicalJson(v)).toBe(reference(v));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
