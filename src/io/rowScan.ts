@@ -18,69 +18,70 @@ import { KeyNames, objectMembers, readValue, skipValue, skipWs, stringText } fro
  * leaves out what only the report shows (the provider and the output).
  */
 export function scanRowParts(b: Buffer, s: number, e: number, lean = false): RowParts | null {
-  const row = membersNamed(b, s, e, ROW_MEMBERS);
-  if (row === null || row.end !== e) return null;
-  const [grading, promptIdx, provider, response, success, testCase, testIdx, rowVarsSpan, rowMetadata] = row.values;
-  if (!grading || !promptIdx || !response || !testCase || !testIdx) return null;
-  const [gradingAt, gradingEnd] = grading;
-  const [responseAt, responseEnd] = response;
-  const [testCaseAt, testCaseEnd] = testCase;
-  const promptIdxValue = readNumber(b, ...promptIdx);
-  const testIdxValue = readNumber(b, ...testIdx);
-  const rowMetadataSpan = rowMetadata ?? null;
-  const providerSpan = lean ? null : (provider ?? null);
+  const row = ROW_MEMBERS;
+  if (!row.read(b, s, e) || row.end !== e) return null;
+  const f = row.found;
+  const [gradingAt, gradingEnd, promptIdxAt, promptIdxEnd, providerAt, , responseAt, responseEnd, successAt, , testCaseAt, testCaseEnd, testIdxAt, testIdxEnd, rowVarsAt, rowVarsEnd, rowMetadataAt, rowMetadataEnd] = f as unknown as number[];
+  if (gradingAt! < 0 || promptIdxAt! < 0 || responseAt! < 0 || testCaseAt! < 0 || testIdxAt! < 0) return null;
+  const promptIdxValue = readNumber(b, promptIdxAt!, promptIdxEnd!);
+  const testIdxValue = readNumber(b, testIdxAt!, testIdxEnd!);
   // Indices that are not whole numbers ≥ 0: the whole-row reading decides what they become.
   if (!isIndex(promptIdxValue) || !isIndex(testIdxValue)) return null;
-  if (b[responseAt] !== 0x7b || b[testCaseAt] !== 0x7b || b[gradingAt] !== 0x7b) return null;
+  if (b[responseAt!] !== 0x7b || b[testCaseAt!] !== 0x7b || b[gradingAt!] !== 0x7b) return null;
 
-  const v = verdictSpan(b, gradingAt, gradingEnd);
+  const v = verdictSpan(b, gradingAt!, gradingEnd!);
   if (v === null || b[v[0]] !== 0x7b) return null;
   const verdict = parseUtf8Json(b, v[0], v[1]) as unknown;
 
   let successValue: boolean | null = null;
-  if (success) {
-    const value = readValue(b, success[0], e).value; // to the row's end: a scalar needs the byte after it
+  if (successAt! >= 0) {
+    const value = readValue(b, successAt!, e).value; // to the row's end: a scalar needs the byte after it
     successValue = typeof value === 'boolean' ? value : null;
   }
-  const providerValue = providerSpan ? providerName(readValue(b, providerSpan[0], e).value) : '';
-  let output: string | null = null;
-  /** The response's `metadata` (undefined until the response is listed: the lean reading does not). */
-  let responseMetadata: Span | null | undefined;
-  if (!lean) {
-    const r = membersNamed(b, responseAt, responseEnd, RESPONSE_MEMBERS);
-    if (r === null) return null;
-    const [o, m] = r.values;
-    if (o) {
-      // A string output is sampled; another type is left to the whole-row reading.
-      if (b[o[0]] !== 0x22) return null;
-      output = stringText(b, o[0], o[1]).slice(0, SAMPLE_CHARS);
-    }
-    responseMetadata = m;
-  }
-  /** The rollout metadata's span, looked up once (by the first of answers and rowKey to ask). */
-  let rollout: Span | null | undefined;
-  const rolloutSpan = () =>
-    rollout !== undefined ? rollout : (rollout = rolloutMetadata(b, responseMetadata !== undefined ? responseMetadata : memberSpan(b, [responseAt, responseEnd], METADATA), rowMetadataSpan));
-  const tc = readTestCase(b, testCaseAt, testCaseEnd);
+  const providerValue = !lean && providerAt! >= 0 ? providerName(readValue(b, providerAt!, e).value) : '';
+  const tc = readTestCase(b, testCaseAt!, testCaseEnd!);
   if (tc === null) return null;
   const { testCase: testCaseValue, assertText } = tc;
   // The row's own vars, as the whole-row reading takes them (its test's vars come first where it uses both).
-  const rowVarsValue = rowVarsSpan && (testCaseValue.vars === undefined || testCaseValue.vars === null) ? (parseUtf8Json(b, rowVarsSpan[0], rowVarsSpan[1]) as unknown) : null;
+  const rowVarsValue = rowVarsAt! >= 0 && (testCaseValue.vars === undefined || testCaseValue.vars === null) ? (parseUtf8Json(b, rowVarsAt!, rowVarsEnd!) as unknown) : null;
   const vars = testCaseValue.vars && typeof testCaseValue.vars === 'object' ? testCaseValue.vars : rowVarsValue && typeof rowVarsValue === 'object' ? (rowVarsValue as Record<string, unknown>) : null;
-  return {
+  const parts: RowParts = {
     testIdx: testIdxValue,
     promptIdx: promptIdxValue,
     testCase: testCaseValue,
     vars,
     provider: providerValue,
     success: successValue,
-    output,
+    output: null,
     verdict,
-    ...(assertText !== undefined ? { assertText } : {}),
-    answers: () => scanAnswers(b, rolloutSpan()),
-    rowKey: () => scanRowKey(b, rolloutSpan()),
+    assertText,
+    answers: NO_ANSWERS,
+    rowKey: NO_ROW_KEY,
   };
+  // The lean reading leaves the response alone (what only the report shows).
+  if (lean) return parts;
+  const response = RESPONSE_MEMBERS;
+  if (!response.read(b, responseAt!, responseEnd!)) return null;
+  const [outputAt, outputEnd, responseMetadataAt, responseMetadataEnd] = response.found as unknown as number[];
+  if (outputAt! >= 0) {
+    // A string output is sampled; another type is left to the whole-row reading.
+    if (b[outputAt!] !== 0x22) return null;
+    parts.output = stringText(b, outputAt!, outputEnd!).slice(0, SAMPLE_CHARS);
+  }
+  /** The rollout metadata's span, looked up once (by the first of answers and rowKey to ask). */
+  let rollout: Span | null | undefined;
+  const rolloutSpan = () =>
+    rollout !== undefined
+      ? rollout
+      : (rollout = rolloutMetadata(b, responseMetadataAt! >= 0 ? [responseMetadataAt!, responseMetadataEnd!] : null, rowMetadataAt! >= 0 ? [rowMetadataAt!, rowMetadataEnd!] : null));
+  parts.answers = () => scanAnswers(b, rolloutSpan());
+  parts.rowKey = () => scanRowKey(b, rolloutSpan());
+  return parts;
 }
+
+/** What the lean reading gives for the answers and the row key it does not read. */
+const NO_ANSWERS = (): null => null;
+const NO_ROW_KEY = (): null => null;
 
 /**
  * A test case's members, parsed, except its assertions, which are kept as raw JSON text: every
@@ -88,13 +89,13 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
  * the members cannot be listed.
  */
 function readTestCase(b: Buffer, at: number, e: number): { testCase: NonNullable<RowParts['testCase']>; assertText: string | undefined } | null {
-  const members = membersNamed(b, at, e, TEST_CASE_MEMBERS);
-  if (members === null) return null;
-  const [asserts, vars, description] = members.values;
+  const members = TEST_CASE_MEMBERS;
+  if (!members.read(b, at, e)) return null;
+  const [assertsAt, assertsEnd, varsAt, varsEnd, descriptionAt] = members.found as unknown as number[];
   const testCase: Record<string, unknown> = {};
-  if (vars) testCase.vars = parseUtf8Json(b, vars[0], vars[1]);
-  if (description) testCase.description = readValue(b, description[0], e).value; // to the test's end: a scalar needs the byte after it
-  return { testCase, assertText: asserts ? assertsText(b, asserts[0], asserts[1]) : undefined };
+  if (varsAt! >= 0) testCase.vars = parseUtf8Json(b, varsAt!, varsEnd!);
+  if (descriptionAt! >= 0) testCase.description = readValue(b, descriptionAt!, e).value; // to the test's end: a scalar needs the byte after it
+  return { testCase, assertText: assertsAt! >= 0 ? assertsText(b, assertsAt!, assertsEnd!) : undefined };
 }
 
 /** The last assertions' bytes and text: the rows of a suite usually share them (defaultTest). */
@@ -110,38 +111,62 @@ function assertsText(b: Buffer, i: number, j: number): string {
 
 type Span = [number, number];
 
-/** The members each object is read for (membersNamed's `values` come in this order). */
-const ROW_MEMBERS = new KeyNames(['gradingResult', 'promptIdx', 'provider', 'response', 'success', 'testCase', 'testIdx', 'vars', 'metadata']);
-const RESPONSE_MEMBERS = new KeyNames(['output', 'metadata']);
-const TEST_CASE_MEMBERS = new KeyNames(['assert', 'vars', 'description']);
-const GRADING_MEMBERS = new KeyNames(['metadata', 'componentResults']);
-const METADATA = new KeyNames(['metadata']);
-const VERDICT = new KeyNames([ROW_KEY]);
-const ROLLOUT_METADATA = new KeyNames([METADATA_KEY]);
-const ROLLOUTS = new KeyNames(['rollouts']);
-const ROW_KEY_MEMBER = new KeyNames(['row_key']);
-
 /**
- * Of the object at `b[at]` (listed up to `end`), the value of the last member with each of the
- * `names` (as JSON.parse keeps it), and where the object ends. Null when `b[at]` starts no object
- * or its members cannot be listed.
+ * An object's members looked up by name: `read` lists them (objectMembers) and leaves, for each
+ * of the names in turn, the span of the last member with that name (as JSON.parse keeps it) in
+ * `found`: its value's first byte at found[2k] and the offset after it at found[2k + 1], −1 and −1
+ * when there is none. Valid until its next `read` (each lookup has one of its own, reused).
  */
-function membersNamed(b: Buffer, at: number, end: number, names: KeyNames): { end: number; values: (Span | null)[] } | null {
-  if (b[at] !== 0x7b) return null;
-  const members = objectMembers(b, at, end);
-  if (members === null) return null;
-  const values: (Span | null)[] = names.names.map(() => null);
-  const table = members.at;
-  for (let k = 4; k < 4 + 4 * members.count; k += 4) {
-    const which = names.indexAt(b, table[k]!, table[k + 1]!);
-    if (which >= 0) values[which] = [table[k + 2]!, table[k + 3]!];
+class NamedMembers {
+  readonly found: Int32Array;
+  /** Just after the object's closing brace (after a `read` that returned true). */
+  end = -1;
+  private readonly keys: KeyNames;
+
+  constructor(names: readonly string[]) {
+    this.keys = new KeyNames(names);
+    this.found = new Int32Array(2 * names.length);
   }
-  return { end: table[0]!, values };
+
+  /** Lists the object at `b[at]` (up to `end`); false when `b[at]` starts no object or its members cannot be listed. */
+  read(b: Buffer, at: number, end: number): boolean {
+    if (b[at] !== 0x7b) return false;
+    const members = objectMembers(b, at, end);
+    if (members === null) return false;
+    const found = this.found;
+    found.fill(-1);
+    const table = members.at;
+    for (let k = 4; k < 4 + 4 * members.count; k += 4) {
+      const which = this.keys.indexAt(b, table[k]!, table[k + 1]!);
+      if (which >= 0) {
+        found[2 * which] = table[k + 2]!;
+        found[2 * which + 1] = table[k + 3]!;
+      }
+    }
+    this.end = table[0]!;
+    return true;
+  }
+
+  /** The span of name k's member after a `read`, or null. */
+  span(k: number): Span | null {
+    return this.found[2 * k]! < 0 ? null : [this.found[2 * k]!, this.found[2 * k + 1]!];
+  }
 }
 
-/** The value of the object at `span`'s last member with the (one) name, or null when `span` is no object or has none. */
-function memberSpan(b: Buffer, span: Span | null, name: KeyNames): Span | null {
-  return span === null ? null : (membersNamed(b, span[0], span[1], name)?.values[0] ?? null);
+/** The members each object is read for (`found` holds them in this order). */
+const ROW_MEMBERS = new NamedMembers(['gradingResult', 'promptIdx', 'provider', 'response', 'success', 'testCase', 'testIdx', 'vars', 'metadata']);
+const RESPONSE_MEMBERS = new NamedMembers(['output', 'metadata']);
+const TEST_CASE_MEMBERS = new NamedMembers(['assert', 'vars', 'description']);
+const GRADING_MEMBERS = new NamedMembers(['metadata', 'componentResults']);
+const COMPONENT_MEMBERS = new NamedMembers(['metadata']);
+const VERDICT = new NamedMembers([ROW_KEY]);
+const ROLLOUT_METADATA = new NamedMembers([METADATA_KEY]);
+const ROLLOUTS = new NamedMembers(['rollouts']);
+const ROW_KEY_MEMBER = new NamedMembers(['row_key']);
+
+/** The value of the object at `span`'s last member with the lookup's (one) name, or null when `span` is no object or has none. */
+function memberSpan(b: Buffer, span: Span | null, name: NamedMembers): Span | null {
+  return span !== null && name.read(b, span[0], span[1]) ? name.span(0) : null;
 }
 
 const isNullAt = (b: Buffer, s: Span | null) => s === null || (s[1] - s[0] === 4 && b.toString('latin1', s[0], s[1]) === 'null');
@@ -152,20 +177,23 @@ const isNullAt = (b: Buffer, s: Span | null) => s === null || (s[1] - s[0] === 4
  * `componentResults` is not a list as promptfoo writes it (the whole-row reading decides).
  */
 function verdictSpan(b: Buffer, gradingAt: number, gradingEnd: number): Span | null {
-  const grading = membersNamed(b, gradingAt, gradingEnd, GRADING_MEMBERS);
-  if (grading === null) return null;
-  const [metadata, components] = grading.values;
-  const own = memberSpan(b, metadata ?? null, VERDICT);
+  if (!GRADING_MEMBERS.read(b, gradingAt, gradingEnd)) return null;
+  const metadata = GRADING_MEMBERS.span(0);
+  const components = GRADING_MEMBERS.span(1);
+  const own = memberSpan(b, metadata, VERDICT);
   if (!isNullAt(b, own)) return own;
   if (!components || b[components[0]] !== 0x5b) return null;
   const [, listEnd] = components;
   for (let i = skipWs(b, components[0] + 1, listEnd); b[i] !== 0x5d; ) {
     // A component that is no object has no metadata (as `c?.metadata` reads it).
-    const component = b[i] === 0x7b ? membersNamed(b, i, listEnd, METADATA) : null;
-    if (b[i] === 0x7b && component === null) return null;
-    const v = memberSpan(b, component?.values[0] ?? null, VERDICT);
-    if (!isNullAt(b, v)) return v;
-    i = skipWs(b, component ? component.end : skipValue(b, i, listEnd), listEnd);
+    let next: number;
+    if (b[i] === 0x7b) {
+      if (!COMPONENT_MEMBERS.read(b, i, listEnd)) return null;
+      next = COMPONENT_MEMBERS.end;
+      const v = memberSpan(b, COMPONENT_MEMBERS.span(0), VERDICT);
+      if (!isNullAt(b, v)) return v;
+    } else next = skipValue(b, i, listEnd);
+    i = skipWs(b, next, listEnd);
     if (b[i] === 0x2c) i = skipWs(b, i + 1, listEnd);
     else if (b[i] !== 0x5d) return null;
   }
@@ -201,6 +229,17 @@ function scanRowKey(b: Buffer, meta: Span | null): string | null {
 
 /** The number at [i, j), or null when it is not a finite number. */
 function readNumber(b: Buffer, i: number, j: number): number | null {
+  // Up to 15 digits without a sign, fraction or exponent (an index): read here, exactly (under 2^53).
+  if (j - i <= 15 && j > i) {
+    let n = 0;
+    let k = i;
+    for (; k < j; k++) {
+      const d = b[k]! - 0x30;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (k === j && (b[i] !== 0x30 || j - i === 1)) return n;
+  }
   const n = b[i] === 0x2d || (b[i]! >= 0x30 && b[i]! <= 0x39) ? Number(b.toString('latin1', i, j)) : NaN;
   return Number.isFinite(n) ? n : null;
 }

@@ -112,6 +112,10 @@ describe('reading what promptfoo 0.121 writes', () => {
       ['testIdx twice', (r) => JSON.stringify(r).replace(/,"testIdx":(\d+)/, ',"testIdx":777,"testIdx":$1')],
       ['success twice', (r) => JSON.stringify(r).replace(/"success":(true|false)/, '"success":null,"success":$1')],
       ['white space everywhere', (r) => JSON.stringify(r, null, '\t').replace(/\n/g, ' ')],
+      // Indices written otherwise than as plain digits (the reader reads those itself).
+      ['indices written as 5.0, 5e0 and -0', (r) => JSON.stringify(r).replace(/"testIdx":(\d+)/, '"testIdx":$1.0').replace(/"promptIdx":(\d+)/, '"promptIdx":-0')],
+      ['an index written with an exponent', (r) => JSON.stringify(r).replace(/"testIdx":(\d+)/, '"testIdx":$1e1')],
+      ['indices of 15 and 17 digits', (r) => ({ ...r, testIdx: 123456789012345 + r.testIdx, promptIdx: 12345678901234567 })],
       // The verdict where rawVerdict looks: the grading result's own metadata first (even after
       // the components), a null one skipped, one nested deeper is none.
       ['verdict in the grading result\'s metadata, after the components', (r) => {
