@@ -64,13 +64,14 @@ describe('byte-level JSON scanning agrees with JSON.parse', () => {
   });
 
   it('KeyNames finds a key by its bytes as decoding it would: plain, escaped (\\u0069, \\/), near misses, non-ASCII', () => {
-    const names = new KeyNames(['testIdx', 'vars', 'metadata', 'recoverability_row', 'a']);
+    // Names of one length that share their first four bytes (metadata, metadate), and shorter than four.
+    const names = new KeyNames(['testIdx', 'vars', 'metadata', 'recoverability_row', 'a', 'metadate', 'tes', '']);
     /** A JSON spelling of `s`: each character as itself or, at random, as a \u escape. */
     const spelled = (s: string, escapes: boolean[]) =>
       `"${[...s].map((c, i) => (escapes[i % escapes.length] ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : JSON.stringify(c).slice(1, -1))).join('')}"`;
     const key = fc.oneof(
       fc.constantFrom(...names.names),
-      fc.constantFrom('testIdx2', 'testId', 'Vars', 'metadat', 'b', '', 'recoverability_rowx', 'vars ', 'é', 'va→rs'),
+      fc.constantFrom('testIdx2', 'testId', 'Vars', 'metadat', 'b', 'recoverability_rowx', 'vars ', 'é', 'va→rs', 'metadatb', 'mftadata', 'metaXata', 'testXdx', 'te', 'tet', 'ab'),
       tricky,
     );
     fc.assert(
