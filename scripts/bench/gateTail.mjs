@@ -20,6 +20,8 @@ const { compareEvals } = await from('core/gate/compareEvals.js');
 const { GatePolicySchema } = await from('core/gate/gatePolicy.js');
 const { gateEstimator } = await from('core/gate/gateEstimator.js');
 const { loadReferenceScale } = await from('io/loadReferenceScale.js');
+// What matching needs of the baseline alone, found with its report (builds before this script knew it have none).
+const { inOrderOnce } = await from('core/gate/matchTests.js');
 
 const [base, cand] = await loadEvalOutputs([baselinePath, candidatePath], { purpose: 'gate' });
 const policy = GatePolicySchema.parse({});
@@ -30,6 +32,7 @@ let result;
 for (let k = 0; k < Number(rounds); k++) {
   const t0 = performance.now();
   const baseline = buildEvalReportWith(null, base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates });
+  const inOrder = inOrderOnce?.(baseline);
   const t1 = performance.now();
   const candidate = buildEvalReportWith(null, cand.inputs, {
     evalId: cand.evalId,
@@ -39,7 +42,7 @@ for (let k = 0; k < Number(rounds); k++) {
     verdictEstimates,
   });
   const t2 = performance.now();
-  result = compareEvals(baseline, candidate, policy, estimator);
+  result = compareEvals(baseline, candidate, policy, estimator, inOrder);
   const t3 = performance.now();
   console.log(`round ${k + 1}: baseline report ${Math.round(t1 - t0)} ms, candidate report ${Math.round(t2 - t1)} ms, compareEvals ${Math.round(t3 - t2)} ms`);
 }

@@ -7,6 +7,7 @@ import { buildEvalReportWith } from '../core/analysis/buildEvalReportWith.js';
 import { DECIMAL_NUMBER } from '../core/contracts/featureRow.js';
 import { ContractError, parseWith } from '../core/contracts/validate.js';
 import { compareEvals } from '../core/gate/compareEvals.js';
+import { inOrderOnce } from '../core/gate/matchTests.js';
 import { gateEstimator } from '../core/gate/gateEstimator.js';
 import { GatePolicySchema } from '../core/gate/gatePolicy.js';
 import { InputError, withInputErrors } from '../io/inputError.js';
@@ -85,7 +86,9 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
     /** The baseline's reference scale, if it names one, and its report (no clusters: the gate compares regimes; ml-kmeans is never loaded). */
     const baselineReport = async (base: EvalOutput, verdictEstimates: boolean) => {
       const reference = base.reference ? { path: relative(process.cwd(), base.reference) || base.reference, scale: await loadReferenceScale(base.reference) } : null;
-      return { reference, verdictEstimates, report: buildEvalReportWith(null, base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates }) };
+      const report = buildEvalReportWith(null, base.inputs, { evalId: base.evalId, reference, errors: base.errors, clusters: false, verdictEstimates });
+      // What matching needs of the baseline alone, found here while the other thread reads on.
+      return { reference, verdictEstimates, report, inOrder: inOrderOnce(report) };
     };
     // The two outputs are read at once, every thread taking the next chunk of either. Once the
     // baseline is read, its report is built here while the other thread reads on, with the
@@ -104,7 +107,7 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
       const estimator = gateEstimator(base.inputs, cand.inputs);
       const verdictEstimates = estimator.source === 'policy';
       const built = early ? await early : null;
-      const { reference, report: baseline } = built && built.verdictEstimates === verdictEstimates ? built : await baselineReport(base, verdictEstimates);
+      const { reference, report: baseline, inOrder } = built && built.verdictEstimates === verdictEstimates ? built : await baselineReport(base, verdictEstimates);
       const candidate = buildEvalReportWith(null, cand.inputs, {
         evalId: cand.evalId,
         reference: baseline.scale ? { path: reference?.path ?? baselinePath, scale: baseline.scale } : null,
@@ -112,7 +115,7 @@ export async function gateCommand(argv: string[], out: (s: string) => void): Pro
         clusters: false,
         verdictEstimates,
       });
-      result = compareEvals(baseline, candidate, policy, estimator);
+      result = compareEvals(baseline, candidate, policy, estimator, inOrder);
     } catch (err) {
       if (err instanceof ContractError) throw new InputError(err.message.split('\n').join(' '));
       throw err;

@@ -230,6 +230,23 @@ describe('recoverability gate', () => {
     expect(r.stdout).toMatch(/\(30 tests compared[;)][\s\S]*suites differ: 0 tests only in the baseline, 10 only in the candidate \(not compared\)/);
   });
 
+  it('a test written twice in both evals (same positions) is matched in order and reported as a duplicate', () => {
+    // Row 1 becomes a copy of row 0's test in both outputs: the same tests at the same positions,
+    // which the gate's shortcut would pair, but an identity twice sends it the general way.
+    const twice = (rows: any[]) => {
+      rows[1].testCase = structuredClone(rows[0].testCase);
+      rows[1].vars = structuredClone(rows[0].vars);
+    };
+    const r = run('gate', '--baseline', edited(out('baseline'), 'dup-base/out.json', twice), '--candidate', edited(out('reseeded'), 'dup-cand/out.json', twice), '--json');
+    expect([0, 1]).toContain(r.status);
+    const g = JSON.parse(r.stdout);
+    expect(g.suite.shared).toBe(40);
+    expect(g.suite.duplicates.map((d: { eval: string; count: number }) => [d.eval, d.count])).toEqual([
+      ['baseline', 2],
+      ['candidate', 2],
+    ]);
+  });
+
   it('a test that errored in one eval is not compared, and the gate says so', () => {
     const cand = edited(out('reseeded'), 'gate-errors/out.json', (rows) => {
       for (const r of rows.slice(0, 3)) Object.assign(r, { error: 'RolloutProvider: EndpointHttpError: HTTP 500', failureReason: 2, success: false, gradingResult: null, response: { error: 'HTTP 500' } });

@@ -165,23 +165,32 @@ describe('which tests are compared', () => {
 describe('matching tests: the shortcut for two evals of the same tests in the same order', () => {
   it('gives what grouping by identity gives, whatever the evals hold (reordered, missing, repeated, errored, other prompts)', async () => {
     const fc = (await import('fast-check')).default;
-    const { matchTestsByGroups } = await import('../../src/core/gate/matchTests.js');
+    const { inOrderOnce, matchTestsByGroups } = await import('../../src/core/gate/matchTests.js');
     const err = (i: number, key: string, prompt: number): ErrorRowInput => ({ test_idx: i, prompt_idx: prompt, test_key: key, description: `Row #${i + 1}`, provider: 'p', kind: 'E', message: 'm' });
     const test = fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'a\u00001'), prompt: fc.constantFrom(0, 0, 0, 1), passed: fc.integer({ min: 0, max: 10 }) });
+    const policy = GatePolicySchema.parse({ permutations: 20 });
     fc.assert(
-      fc.property(fc.array(test, { maxLength: 8 }), fc.constantFrom('same', 'shuffled', 'dropped', 'errored', 'unsorted'), fc.integer(), (tests, change, seed) => {
+      fc.property(fc.array(test, { maxLength: 8 }), fc.constantFrom('same', 'shuffled', 'dropped', 'errored', 'baseline errored', 'unsorted'), fc.integer(), (tests, change, seed) => {
         const rowsOf = (ts: typeof tests) => ts.map((t, i) => ({ ...row(i, t.passed, null, t.key), prompt_idx: t.prompt }));
         const random = seededRandom(seed);
         let baseRows = rowsOf(tests);
         let candRows = rowsOf(tests);
         let candErrors: ErrorRowInput[] = [];
+        let baseErrors: ErrorRowInput[] = [];
         if (change === 'shuffled') candRows = [...candRows].sort(() => random.uniform() - 0.5);
         if (change === 'dropped') candRows = candRows.filter(() => random.uniform() < 0.7);
         if (change === 'errored' && tests.length > 0) candErrors = [err(0, tests[0]!.key, tests[0]!.prompt)];
+        if (change === 'baseline errored' && tests.length > 0) baseErrors = [err(tests.length, 'z', 0)];
         if (change === 'unsorted') baseRows = baseRows.map((r, i) => ({ ...r, test_idx: baseRows.length - i }));
-        const b = report(baseRows);
+        const b = report(baseRows, baseErrors);
         const c = report(candRows, candErrors);
-        expect(matchTests(b, c)).toEqual(matchTestsByGroups(b, c));
+        const grouped = matchTestsByGroups(b, c);
+        expect(matchTests(b, c)).toEqual(grouped);
+        // With the baseline's part found before (as the gate finds it while reading the candidate).
+        const suite = { shared: grouped.pairs.length, onlyBaseline: grouped.onlyBaseline, onlyCandidate: grouped.onlyCandidate, errored: grouped.errored, duplicates: grouped.duplicates };
+        expect(compareEvals(b, c, policy, undefined, inOrderOnce(b)).suite).toEqual(suite);
+        expect(compareEvals(b, c, policy).suite).toEqual(suite);
+        expect(matchTests(b, c, inOrderOnce(b))).toEqual(grouped);
       }),
       { numRuns: 3000, seed: 21 },
     );

@@ -89,8 +89,10 @@ export function compareEvals(
   candidate: EvalReport,
   policy: GatePolicy,
   estimator: GateEstimator = { source: 'paper_rule', why: 'no learned policy was given' },
+  /** inOrderOnce(baseline), when it was found before (see matchTests). */
+  baselineInOrder?: boolean,
 ): GateResult {
-  const matching = matchTests(baseline, candidate);
+  const matching = matchTests(baseline, candidate, baselineInOrder);
   const B = matching.pairs.map((p) => p.baseline);
   const C = matching.pairs.map((p) => p.candidate);
   const n = B.length;

@@ -38,8 +38,13 @@ type Item = { ref: TestRef; row: EvalReportRow | null; error: ErrorRow | null; g
  * an identity within an eval (duplicates, --repeat) are matched in test order and reported.
  * Lists are sorted by test index.
  */
-export function matchTests(baseline: Pick<EvalReport, 'rows' | 'errors'>, candidate: Pick<EvalReport, 'rows' | 'errors'>): TestMatching {
-  return sameTestsInOrder(baseline, candidate) ?? matchTestsByGroups(baseline, candidate);
+export function matchTests(
+  baseline: Pick<EvalReport, 'rows' | 'errors'>,
+  candidate: Pick<EvalReport, 'rows' | 'errors'>,
+  /** inOrderOnce(baseline), when it was found before (the gate finds it while the candidate is read). */
+  baselineInOrder: boolean = inOrderOnce(baseline),
+): TestMatching {
+  return sameTestsInOrder(baseline, candidate, baselineInOrder) ?? matchTestsByGroups(baseline, candidate);
 }
 
 /** matchTests by grouping each eval's tests by identity: the general way (matchTests tries a shortcut first). */
@@ -96,26 +101,35 @@ export function matchTestsByGroups(baseline: Pick<EvalReport, 'rows' | 'errors'>
 }
 
 /**
- * The common case, matched without grouping: no error rows, and the same tests (key and prompt)
- * at the same positions of both evals, each once, the baseline's in test order. Then every test
- * pairs with the one at its position and nothing else is listed, exactly as the grouping finds.
- * Null otherwise.
+ * Whether an eval has no error rows and its tests in test order, each identity (key and prompt)
+ * once: what the shortcut (sameTestsInOrder) needs of the baseline alone.
  */
-function sameTestsInOrder(baseline: Pick<EvalReport, 'rows' | 'errors'>, candidate: Pick<EvalReport, 'rows' | 'errors'>): TestMatching | null {
-  const B = baseline.rows;
-  const C = candidate.rows;
-  if (B.length !== C.length || baseline.errors.rows.length > 0 || candidate.errors.rows.length > 0) return null;
+export function inOrderOnce(report: Pick<EvalReport, 'rows' | 'errors'>): boolean {
+  const B = report.rows;
+  if (report.errors.rows.length > 0) return false;
   const keys = new Set<string>();
   for (let i = 0; i < B.length; i++) {
     const b = B[i]!;
-    const c = C[i]!;
-    if (b.test_key !== c.test_key || b.prompt_idx !== c.prompt_idx) return null;
-    if (i > 0 && (B[i - 1]!.test_idx > b.test_idx || (B[i - 1]!.test_idx === b.test_idx && B[i - 1]!.prompt_idx >= b.prompt_idx))) return null;
+    if (i > 0 && (B[i - 1]!.test_idx > b.test_idx || (B[i - 1]!.test_idx === b.test_idx && B[i - 1]!.prompt_idx >= b.prompt_idx))) return false;
     // The test's identity (a key that could collide with another key's only sends this down the general way).
     const identity = b.prompt_idx === 0 ? b.test_key : `${b.test_key}\u0000${b.prompt_idx}`;
-    if (keys.has(identity)) return null;
+    if (keys.has(identity)) return false;
     keys.add(identity);
   }
+  return true;
+}
+
+/**
+ * The common case, matched without grouping: no error rows, and the same tests (key and prompt)
+ * at the same positions of both evals, each once, the baseline's in test order
+ * (`baselineInOrder`: inOrderOnce(baseline)). Then every test pairs with the one at its position
+ * and nothing else is listed, exactly as the grouping finds. Null otherwise.
+ */
+function sameTestsInOrder(baseline: Pick<EvalReport, 'rows' | 'errors'>, candidate: Pick<EvalReport, 'rows' | 'errors'>, baselineInOrder: boolean): TestMatching | null {
+  const B = baseline.rows;
+  const C = candidate.rows;
+  if (!baselineInOrder || B.length !== C.length || candidate.errors.rows.length > 0) return null;
+  for (let i = 0; i < B.length; i++) if (B[i]!.test_key !== C[i]!.test_key || B[i]!.prompt_idx !== C[i]!.prompt_idx) return null;
   return { pairs: B.map((b, i) => ({ baseline: b, candidate: C[i]! })), onlyBaseline: [], onlyCandidate: [], errored: [], duplicates: [] };
 }
 
