@@ -28,9 +28,12 @@ export function canonicalJson(value: unknown): string {
  * JSON of an object of scalars with its members in the order of `keys` (sorted). A fresh object
  * with the members added in that order is written by JSON.stringify's fast path; one with a key
  * that may be an array index (written first, in numeric order, whatever the order of adding) or
- * `__proto__` (assigned, it sets no member) is written with `keys` as the property list.
+ * `__proto__` (assigned, it sets no member), or an object with a `toJSON` (a Date in vars read
+ * from YAML: written as its ISO string, as a copy would not be), is written with `keys` as the
+ * property list.
  */
 function scalarsJson(object: Record<string, unknown>, keys: readonly string[]): string {
+  if (typeof object.toJSON === 'function') return JSON.stringify(object, keys as string[]);
   const ordered: Record<string, unknown> = {};
   for (const k of keys) {
     const c = k.charCodeAt(0);

@@ -47,11 +47,14 @@ describe('canonicalJson', () => {
       .join(',')}}`;
   };
 
-  it('sorts keys that look like array indexes as text, and keeps a __proto__ member (as JSON.parse makes one)', () => {
+  it('sorts keys that look like array indexes as text, keeps a __proto__ member (as JSON.parse makes one), writes a Date as JSON does', () => {
     const parsed = JSON.parse('{"b":1,"10":"x","9":null,"__proto__":"p","a":true,"-1":2}') as Record<string, unknown>;
     expect(canonicalJson(parsed)).toBe('{"-1":2,"10":"x","9":null,"__proto__":"p","a":true,"b":1}');
     expect(canonicalJson(JSON.parse('{"b":1,"__proto__":"p","a":true}'))).toBe('{"__proto__":"p","a":true,"b":1}');
     expect(canonicalJson({ z: 1, y: 'é', x: -0, w: 1e21 })).toBe('{"w":1e+21,"x":0,"y":"é","z":1}');
+    // A Date (js-yaml reads a YAML timestamp as one) is written as JSON writes it, as its JSON text reads back.
+    expect(canonicalJson({ when: new Date(0), a: 1 })).toBe('{"a":1,"when":"1970-01-01T00:00:00.000Z"}');
+    expect(canonicalJson(new Date(0))).toBe(canonicalJson(JSON.parse(JSON.stringify(new Date(0)))));
   });
 
   it('is the plain definition for any JSON value (property)', () => {
