@@ -20,7 +20,7 @@ const { compareEvals } = await from('core/gate/compareEvals.js');
 const { GatePolicySchema } = await from('core/gate/gatePolicy.js');
 const { gateEstimator } = await from('core/gate/gateEstimator.js');
 const { loadReferenceScale } = await from('io/loadReferenceScale.js');
-// What matching needs of the baseline alone, found with its report (builds before this script knew it have none).
+// What matching needs of the baseline alone, found with its report as the gate finds it (older builds lack it: undefined).
 const { inOrderOnce } = await from('core/gate/matchTests.js');
 
 const [base, cand] = await loadEvalOutputs([baselinePath, candidatePath], { purpose: 'gate' });

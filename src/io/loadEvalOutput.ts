@@ -47,7 +47,7 @@ export interface LoadOptions {
   onOutput?: (index: number, output: EvalOutput) => void;
 }
 
-/** Chunks of a large JSONL output: about this many per thread (so threads that run slower take fewer), each 8–64 MiB, the last ones smaller (chunkStarts). */
+/** Regular chunks of a large JSONL output: about this many per thread (so threads that run slower take fewer), each 8–64 MiB; smaller ones follow (chunkStarts). */
 const CHUNKS_PER_THREAD = 6;
 
 /** An input error about a JSONL line counted from the start of a range: the caller names the line in the file. */
@@ -228,7 +228,7 @@ interface ReadJob {
 
 /**
  * Byte ranges covering a JSONL file for `threads` threads, each starting at a line start: about
- * `count` of them (`minChunk` to 64 MiB each), the last ones smaller (chunkStarts).
+ * `count` regular ones (`minChunk` to 64 MiB each), then smaller ones (chunkStarts).
  */
 async function lineRanges(path: string, size: number, count: number, threads: number, minChunk: number): Promise<{ start: number; end: number }[]> {
   const parts = Math.max(1, Math.min(count, Math.floor(size / minChunk)), Math.ceil(size / (64 << 20)));
@@ -262,9 +262,9 @@ async function lineRanges(path: string, size: number, count: number, threads: nu
 /**
  * Where the chunks of a file of `size` bytes begin (before each moves on to a line start):
  * chunks of a `parts`-th of the file, except that the last ones shrink, each about a
- * 2·`threads`-th of what is left (down to an eighth of the others, and `minChunk`). Threads that
- * take the next chunk until none is left then finish within a small chunk of each other, not a
- * whole one (guided self-scheduling).
+ * 2·`threads`-th of what is left (not under an eighth of the others or `minChunk`), and the very
+ * last is what remains. Threads that take the next chunk until none is left then finish within a
+ * small chunk of each other, not a whole one (guided self-scheduling).
  */
 export function chunkStarts(size: number, parts: number, threads: number, minChunk: number): number[] {
   const regular = size / parts;

@@ -15,7 +15,8 @@ import { KeyNames, objectMembers, readValue, skipValue, skipWs, stringText } fro
  * object ending at `e`, no verdict, a member of another type than promptfoo writes): the caller
  * then parses the whole row, which decides (slower, same answer). What is stepped over is not
  * validated: a row that is not JSON there is read, where JSON.parse would refuse it. `lean`
- * leaves out what only the report shows (the provider and the output).
+ * leaves out what only the report shows (the provider and the output; `answers` and `rowKey`
+ * give null): read it with reportRowFromParts' `lean`, which asks for neither.
  */
 export function scanRowParts(b: Buffer, s: number, e: number, lean = false): RowParts | null {
   const row = ROW_MEMBERS;

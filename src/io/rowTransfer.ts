@@ -9,7 +9,7 @@ import type { ReportRowInput, RowEstimate } from '../core/analysis/buildEvalRepo
  */
 export interface PackedRows {
   count: number;
-  /** NUMBERS values a row: see NUMBER_FIELDS. */
+  /** NUMBERS values a row: test_idx, prompt_idx, repeat, n_rollouts, n_passed, the three features, answer_entropy, wrong_mode_share, ancestor_pass_rate (0 where null). */
   numbers: Float64Array;
   /** One word of FLAG bits a row. */
   flags: Uint16Array;
@@ -43,8 +43,8 @@ export const packedBuffers = (p: PackedRows): ArrayBuffer[] => [p.numbers.buffer
 
 /**
  * The rows in columns, or null when a row is not as reportRowFromParts builds it (each of its
- * members of the type it gives, features with exactly their three members): the caller then
- * passes the objects themselves.
+ * members of the type it gives, features with exactly their three members), or their strings are
+ * too long to join: the caller then passes the objects themselves.
  */
 export function packRows(rows: readonly ReportRowInput[]): PackedRows | null {
   const count = rows.length;
@@ -64,7 +64,7 @@ export function packRows(rows: readonly ReportRowInput[]): PackedRows | null {
     if (typeof description !== 'string' || typeof test_key !== 'string' || typeof provider !== 'string' || typeof sample_output !== 'string') return null;
     if (!(row_key === null || typeof row_key === 'string') || !(row_passed === null || typeof row_passed === 'boolean')) return null;
     if (!numberOrNull(answer_entropy) || !numberOrNull(wrong_mode_share) || !numberOrNull(ancestor_pass_rate)) return null;
-    if (!Array.isArray(unavailable) || !(estimate === null || (typeof estimate === 'object' && estimate !== undefined))) return null;
+    if (!Array.isArray(unavailable) || !(estimate === null || typeof estimate === 'object')) return null;
     let f = 0;
     const n = r * NUMBERS;
     numbers[n] = test_idx;
@@ -117,7 +117,13 @@ export function packRows(rows: readonly ReportRowInput[]): PackedRows | null {
     lengths[t + 3] = sample_output.length;
     lengths[t + 4] = row_key === null ? 0 : row_key.length;
   }
-  return { count, numbers, flags, refs, lengths, text: texts.join(''), estimates, lists };
+  let text: string;
+  try {
+    text = texts.join('');
+  } catch {
+    return null; // past the longest string V8 makes (a huge single job): the objects go as they are
+  }
+  return { count, numbers, flags, refs, lengths, text, estimates, lists };
 }
 
 /**

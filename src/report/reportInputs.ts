@@ -99,7 +99,7 @@ export interface RowParts {
   /** The raw verdict (validated by reportRowFromParts). */
   verdict: unknown;
   /** The test's assertions as raw JSON text, when the reader kept them unparsed (then `testCase.assert` is absent). */
-  assertText?: string | undefined;
+  assertText?: string;
   /** Every rollout's final answer, in rollout order, or null when unknown. Read only when the verdict lacks the slim fields. */
   answers: () => (string | null)[] | null;
   /** The RolloutProvider's row key (its cache key: model, prompt, repeat), when the row has one. */
