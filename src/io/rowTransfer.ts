@@ -77,19 +77,9 @@ export function packRows(rows: readonly ReportRowInput[]): PackedRows | null {
       if (typeof features !== 'object' || Object.keys(features).length !== 3) return null;
       const { spread, concentration, logit_dispersion } = features;
       if (!numberOrNull(spread) || !numberOrNull(concentration) || !numberOrNull(logit_dispersion)) return null;
-      if (spread === null) f |= FLAG.spreadNull;
-      else numbers[n + 5] = spread;
-      if (concentration === null) f |= FLAG.concentrationNull;
-      else numbers[n + 6] = concentration;
-      if (logit_dispersion === null) f |= FLAG.dispersionNull;
-      else numbers[n + 7] = logit_dispersion;
+      f |= put(numbers, n + 5, spread, FLAG.spreadNull) | put(numbers, n + 6, concentration, FLAG.concentrationNull) | put(numbers, n + 7, logit_dispersion, FLAG.dispersionNull);
     }
-    if (answer_entropy === null) f |= FLAG.entropyNull;
-    else numbers[n + 8] = answer_entropy;
-    if (wrong_mode_share === null) f |= FLAG.wrongModeNull;
-    else numbers[n + 9] = wrong_mode_share;
-    if (ancestor_pass_rate === null) f |= FLAG.ancestorNull;
-    else numbers[n + 10] = ancestor_pass_rate;
+    f |= put(numbers, n + 8, answer_entropy, FLAG.entropyNull) | put(numbers, n + 9, wrong_mode_share, FLAG.wrongModeNull) | put(numbers, n + 10, ancestor_pass_rate, FLAG.ancestorNull);
     if (row_passed === null) f |= FLAG.rowPassedNull;
     else if (row_passed) f |= FLAG.rowPassedTrue;
     if (row_key === null) f |= FLAG.rowKeyNull;
@@ -179,3 +169,10 @@ export function unpackRows(p: PackedRows): ReportRowInput[] {
 }
 
 const numberOrNull = (x: unknown): x is number | null => x === null || typeof x === 'number';
+
+/** A nullable number into its column: `nullBit` when it is null (the column keeps 0), else 0. */
+function put(numbers: Float64Array, at: number, value: number | null, nullBit: number): number {
+  if (value === null) return nullBit;
+  numbers[at] = value;
+  return 0;
+}
