@@ -16,7 +16,9 @@
 // medians, and the median of each round's own ratio, which cancels the drift between rounds), and
 // a checksum agreement line: all 13 per-rollout summary fields summed over every rollout, TS
 // (object steps and flat arrays) against numpy float64 (1e-9 relative) and, from one more run of
-// 2,000,000 positions, against the Part-1 code's pinned sums (1e-12 relative per field).
+// 2,000,000 positions, against the Part-1 code's pinned sums (1e-12 relative per field). One more
+// contender, numpy float64 with its AVX-512 code switched off (NUMPY_WITHOUT_AVX512 below), shows
+// how much of the ratio is the CPU's: numpy's float64 exp is vectorized only there.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,10 +93,20 @@ async function measure(kind, n, dist = join(ROOT, 'dist')) {
   return { bench: 'features-ts', kind, positions, seconds: +seconds.toFixed(3), cpu_seconds: +cpu.toFixed(3), positions_per_s: Math.round(positions / seconds), positions_per_cpu_s: Math.round(positions / cpu), peak_rss_mb: peakMb(), checksum: FIELDS.reduce((a, f) => a + sums[f], 0), fields: sums };
 }
 
+/**
+ * numpy's float64 exp is vectorized only in its AVX-512 code (numpy 2's X86_V4 target); without it
+ * numpy calls the C library's exp per element. `numpy-float64-noavx512` runs the same script with
+ * that code switched off, as numpy runs on a CPU without AVX-512 (on such a CPU it is the same as
+ * `numpy-float64`). Informational: the figure the targets are checked against is `numpy-float64`.
+ */
+const NUMPY_WITHOUT_AVX512 = { NPY_DISABLE_CPU_FEATURES: 'X86_V4 AVX512_ICL AVX512_SPR' };
+
 function runChild(kind, n) {
   if (kind.startsWith('numpy-')) {
-    const dtype = kind.slice('numpy-'.length);
-    const r = spawnSync('python3', [join(ROOT, 'scripts/bench/features_numpy.py'), String(n), dtype], { encoding: 'utf8' });
+    const noAvx512 = kind.endsWith('-noavx512');
+    const dtype = kind.slice('numpy-'.length).replace(/-noavx512$/, '');
+    const env = noAvx512 ? { ...process.env, ...NUMPY_WITHOUT_AVX512 } : process.env;
+    const r = spawnSync('python3', [join(ROOT, 'scripts/bench/features_numpy.py'), String(n), dtype], { encoding: 'utf8', env });
     if (r.status !== 0) return { bench: 'features-numpy', kind, skipped: `python3 with numpy not available or failed (${(r.stderr || '').trim().split('\n').at(-1)})` };
     return { ...JSON.parse(r.stdout.trim()), kind };
   }
@@ -108,7 +120,7 @@ const agree = (x, y, tol) => Math.abs(x - y) <= tol * Math.max(1, Math.abs(y));
 
 /** Runs the comparison; returns the JSON lines (runs, per-contender medians, ratios, agreement). */
 export function featureBenchmarks({ positions = 500_000, rounds = 9, log = () => {} } = {}) {
-  const kinds = ['ts-steps', 'ts-flat', 'numpy-float64', 'numpy-float32'];
+  const kinds = ['ts-steps', 'ts-flat', 'numpy-float64', 'numpy-float32', 'numpy-float64-noavx512'];
   const runs = [];
   for (let r = 0; r < rounds; r++) {
     for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) {
@@ -147,6 +159,10 @@ export function featureBenchmarks({ positions = 500_000, rounds = 9, log = () =>
     flat_over_numpy32_rounds: perRound('ts-flat', 'numpy-float32'),
     flat_over_numpy64_cpu: ratio('ts-flat', 'numpy-float64', 'positions_per_cpu_s'),
     flat_over_numpy32: ratio('ts-flat', 'numpy-float32', 'positions_per_s'),
+    flat_over_numpy64_noavx512_paired: medianOf(perRound('ts-flat', 'numpy-float64-noavx512')),
+    flat_over_numpy64_noavx512_rounds: perRound('ts-flat', 'numpy-float64-noavx512'),
+    numpy_avx512: runs.find((x) => x.kind === 'numpy-float64')?.numpy_avx512 ?? null,
+    numpy_avx512_when_off: runs.find((x) => x.kind === 'numpy-float64-noavx512')?.numpy_avx512 ?? null,
     steps_over_numpy64: ratio('ts-steps', 'numpy-float64', 'positions_per_s'),
     steps_over_numpy64_cpu: ratio('ts-steps', 'numpy-float64', 'positions_per_cpu_s'),
     flat_over_steps: ratio('ts-flat', 'ts-steps', 'positions_per_s'),

@@ -233,7 +233,18 @@ def run(n, dt, pool):
             "seconds": round(dt_wall, 3), "cpu_seconds": round(dt_cpu, 3), "positions_per_s": round(m / dt_wall),
             "positions_per_cpu_s": round(m / dt_cpu),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "numpy": np.__version__, "numpy_avx512": numpy_avx512(),
             "checksum": sum(sums.values()), "fields": sums}
+
+
+def numpy_avx512():
+    """Whether numpy's AVX-512 code paths are on (its float64 exp is vectorized only there):
+    off on a CPU without AVX-512, or with NPY_DISABLE_CPU_FEATURES="X86_V4 …" (numpy 2)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as f
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__ as f
+    return bool(f.get("X86_V4", f.get("AVX512_SKX", False)))
 
 
 def main():
