@@ -195,6 +195,15 @@ const parts = {
   },
 };
 
+/** The features row's words on numpy's AVX-512 code: on or off, and the informational run with it switched off. */
+function noAvx512(ratios, rateOff) {
+  if (ratios.numpy_avx512 === null) return "numpy's AVX-512 code: unknown (numpy skipped)";
+  const state = `numpy's AVX-512 code ${ratios.numpy_avx512 ? 'on' : 'off (this CPU or numpy has none)'}`;
+  if (ratios.flat_over_numpy64_noavx512_paired === null) return `${state}; the run with it switched off skipped`;
+  const took = ratios.numpy_avx512_when_off ? ' (the switch did not take: still on)' : '';
+  return `${state}; with it switched off${took} (informational) numpy float64 ${rateOff}, flat/that ${ratios.flat_over_numpy64_noavx512_paired}x (rounds ${ratios.flat_over_numpy64_noavx512_rounds.join(', ')})`;
+}
+
 async function main() {
   const part = process.argv[2] === '--part' ? process.argv[3] : null;
   if (part) return parts[part](process.argv[4] ? Number(process.argv[4]) : undefined);
@@ -223,7 +232,7 @@ async function main() {
   const [ratios] = get('features-ratios');
   const [sums] = get('features-checksums');
   const rate = (k) => (feat[k] ? `${feat[k].positions_per_s.toLocaleString('en')}/s (${feat[k].positions_per_cpu_s.toLocaleString('en')}/CPU-s)` : 'skipped');
-  rows.push(['features, TS vs numpy (500k a run, 9 rounds)', `medians: flat arrays ${rate('ts-flat')}; object steps ${rate('ts-steps')}; numpy float64 ${rate('numpy-float64')}, float32 ${rate('numpy-float32')}; flat/numpy64: median of the rounds' own ratios ${ratios.flat_over_numpy64_paired}x (rounds ${ratios.flat_over_numpy64_rounds.join(', ')}), ratio of the medians ${ratios.flat_over_numpy64}x (CPU ${ratios.flat_over_numpy64_cpu}x); flat/numpy32 ${ratios.flat_over_numpy32_paired}x (rounds ${ratios.flat_over_numpy32_rounds.join(', ')}); numpy's AVX-512 code ${ratios.numpy_avx512 ? 'on' : 'off (this CPU or numpy has none)'}; with it off (informational) numpy float64 ${rate('numpy-float64-noavx512')}, flat/that ${ratios.flat_over_numpy64_noavx512_paired}x (rounds ${(ratios.flat_over_numpy64_noavx512_rounds ?? []).join(', ')}); checksums: TS = numpy64 ${sums.ts_agrees_numpy64_1e9 ? 'agree' : 'DIFFER'}, Part-1 pin (${sums.pin_positions} positions) ${sums.ts_matches_part1_pin_1e12 ? 'holds' : 'BROKEN'}`, '>= 1.0x numpy float64 (target 1.5x)']);
+  rows.push(['features, TS vs numpy (500k a run, 9 rounds)', `medians: flat arrays ${rate('ts-flat')}; object steps ${rate('ts-steps')}; numpy float64 ${rate('numpy-float64')}, float32 ${rate('numpy-float32')}; flat/numpy64: median of the rounds' own ratios ${ratios.flat_over_numpy64_paired}x (rounds ${ratios.flat_over_numpy64_rounds.join(', ')}), ratio of the medians ${ratios.flat_over_numpy64}x (CPU ${ratios.flat_over_numpy64_cpu}x); flat/numpy32 ${ratios.flat_over_numpy32_paired}x (rounds ${ratios.flat_over_numpy32_rounds.join(', ')}); ${noAvx512(ratios, rate('numpy-float64-noavx512'))}; checksums: TS = numpy64 ${sums.ts_agrees_numpy64_1e9 ? 'agree' : 'DIFFER'}, Part-1 pin (${sums.pin_positions} positions) ${sums.ts_matches_part1_pin_1e12 ? 'holds' : 'BROKEN'}`, '>= 1.0x numpy float64 (target 1.5x)']);
   const [cap] = get('capture');
   rows.push(['capture K=16, 50 ms/request', `ours ${cap.ours_sampling_ms} ms sampling, ${cap.ours_with_ancestor_ms} ms with ancestor; one call ${cap.one_call_ms} ms (${cap.ratio_to_one_call}x); sequential ${cap.sequential_ms} ms; promptfoo --repeat 16: ${cap.promptfoo_repeat16_j4_ms} ms (-j 4), ${cap.promptfoo_repeat16_j16_ms} ms (-j 16)`, '<= 1.5x one call']);
   const [ov] = get('plugin-overhead');
