@@ -56,8 +56,8 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
     output: null,
     verdict,
     assertText,
-    answers: NO_ANSWERS,
-    rowKey: NO_ROW_KEY,
+    answers: NOT_READ,
+    rowKey: NOT_READ,
   };
   // The lean reading leaves the response alone (what only the report shows).
   if (lean) return parts;
@@ -80,9 +80,8 @@ export function scanRowParts(b: Buffer, s: number, e: number, lean = false): Row
   return parts;
 }
 
-/** What the lean reading gives for the answers and the row key it does not read. */
-const NO_ANSWERS = (): null => null;
-const NO_ROW_KEY = (): null => null;
+/** What the lean reading gives for the answers and the row key, which it does not read. */
+const NOT_READ = (): null => null;
 
 /**
  * A test case's members, parsed, except its assertions, which are kept as raw JSON text: every
